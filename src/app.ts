@@ -1,0 +1,96 @@
+/**
+ * The composition root: the only module that knows concrete classes. It builds the store from
+ * the config (or takes one from tests), decorates it, and registers the HTTP plugins in a fixed
+ * order: errors → docs → health → metrics → /v2.
+ */
+import Fastify, { type FastifyInstance } from 'fastify'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { randomUUID } from 'node:crypto'
+import type { Config } from './config/config.schema.js'
+import { EntryBuilder } from './domain/memory/entry-builder.js'
+import { MemoryManager } from './domain/memory/memory-manager.js'
+import type { MemoryEntry } from './domain/memory/memory-entry.js'
+import { loadTokenCounter } from './domain/memory/token-counter.js'
+import docs from './http/plugins/docs.js'
+import errorHandler from './http/plugins/error-handler.js'
+import health from './http/plugins/health.js'
+import httpMetrics from './http/plugins/http-metrics.js'
+import { createAuthenticator } from './http/plugins/authenticate.js'
+import { v2Api } from './http/v2/index.js'
+import { loggerOptions } from './logging/logger-options.js'
+import { createMetrics, type Metrics } from './metrics/create-metrics.js'
+import { StatsGauges } from './metrics/stats-gauges.js'
+import { createMemoryStore } from './storage/create-memory-store.js'
+import type { MemoryStore } from './storage/memory-store.js'
+import { withMetrics } from './storage/with-metrics.js'
+import { ExpirySweeper } from './storage/expiry-sweeper.js'
+
+/** Content above this size counts in `large_entries_total`. */
+export const LARGE_ENTRY_BYTES = 100 * 1024
+
+export interface AppDeps {
+  /** A ready-made store (tests); otherwise built from `config.STORE_URL`. The app owns and closes it either way. */
+  store?: MemoryStore
+  /** Clock in ms since epoch for entry timestamps and expiry. */
+  now?: () => number
+  /** pino logger options override; `false` silences logs (tests). */
+  logger?: boolean
+}
+
+export interface App {
+  server: FastifyInstance
+  manager: MemoryManager
+  metrics: Metrics
+}
+
+export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Promise<App> {
+  const now = deps.now ?? Date.now
+  const metrics = createMetrics()
+  const rawStore = deps.store ?? (await createMemoryStore(config, { now }))
+  const store = withMetrics(rawStore, metrics)
+  await store.init()
+  const countTokens = await loadTokenCounter(config.TOKENIZER)
+  const manager = new MemoryManager(store, new EntryBuilder({ maxContentBytes: config.MAX_CONTENT_BYTES, countTokens, now }))
+
+  const server = Fastify({
+    logger: deps.logger === false ? false : loggerOptions(config.LOG_LEVEL),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID()
+    },
+    routerOptions: { maxParamLength: 1024 },
+    forceCloseConnections: 'idle',
+  })
+  server.setValidatorCompiler(validatorCompiler)
+  server.setSerializerCompiler(serializerCompiler)
+  server.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id)
+  })
+
+  const statsGauges = new StatsGauges(store, metrics, config.STATS_REFRESH_SECONDS * 1000)
+  const sweeper = new ExpirySweeper(store, config.PURGE_INTERVAL_SECONDS * 1000, now, server.log)
+
+  await server.register(errorHandler)
+  await server.register(docs)
+  await server.register(health, { store, metrics })
+  await server.register(httpMetrics, { metrics, beforeScrape: () => statsGauges.refreshIfStale() })
+  await server.register(v2Api, {
+    prefix: '/v2',
+    manager,
+    authenticate: createAuthenticator(config.MEMORY_API_KEYS),
+    idempotencyTtlMs: config.IDEMPOTENCY_TTL_SECONDS * 1000,
+    onWrite: (entry: MemoryEntry) => {
+      if (Buffer.byteLength(entry.content, 'utf8') > LARGE_ENTRY_BYTES) metrics.largeEntries.inc()
+    },
+    onBatchResult: (ok: boolean) => metrics.batchOperations.inc({ result: ok ? 'ok' : 'error' }),
+  })
+
+  sweeper.start()
+  server.addHook('onClose', async () => {
+    sweeper.stop()
+    await store.close()
+  })
+  return { server, manager, metrics }
+}

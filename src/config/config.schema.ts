@@ -1,0 +1,79 @@
+/**
+ * Configuration from the environment (design §6), parsed once at start-up by `loadConfig`.
+ * Every flag the service reads is declared here; docs and deploy manifests are checked against it.
+ */
+import { z } from 'zod'
+import { TOKENIZERS } from '../domain/memory/token-counter.js'
+import { parseApiKeys } from './api-keys.js'
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+
+const storeUrl = z
+  .string()
+  .refine((v) => /^(postgres|postgresql):\/\/./.test(v) || /^pglite:\/\//.test(v) || v === 'memory://', {
+    message: 'must be postgres://…, pglite://PATH or memory://',
+  })
+
+export const ConfigSchema = z
+  .object({
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: int(0, 65535).default(3000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    STORE_URL: storeUrl.default('pglite://./data/memory'),
+    MIGRATE_ON_START: bool.optional(),
+    PG_POOL_MAX: int(1, 1000).default(10),
+    PG_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(15_000),
+    MAX_CONTENT_BYTES: int(1, 64 * 1024 * 1024).default(1024 * 1024),
+    BODY_LIMIT_BYTES: int(1024, 128 * 1024 * 1024).default(2 * 1024 * 1024),
+    TOKENIZER: z.enum(TOKENIZERS).default('o200k_base'),
+    MEMORY_API_KEYS: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v.trim() === '') return []
+        try {
+          return parseApiKeys(v)
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message })
+          return z.NEVER
+        }
+      }),
+    MEMORY_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+    PURGE_INTERVAL_SECONDS: int(1, 86_400).default(60),
+    STATS_REFRESH_SECONDS: int(1, 3600).default(30),
+    IDEMPOTENCY_TTL_SECONDS: int(60, 7 * 86_400).default(86_400),
+    SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.MEMORY_API_KEYS.length === 0 && !isLoopback(c.HOST)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HOST'],
+        message: `local mode (no MEMORY_API_KEYS) only binds to loopback; got "${c.HOST}". Set MEMORY_API_KEYS to listen on other addresses`,
+      })
+    }
+    if (c.MAX_CONTENT_BYTES > c.BODY_LIMIT_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['MAX_CONTENT_BYTES'], message: 'must not exceed BODY_LIMIT_BYTES' })
+    }
+  })
+  .transform((c) => ({
+    ...c,
+    // Embedded and ephemeral stores migrate themselves; a shared Postgres is migrated by `mcp-memory migrate`.
+    MIGRATE_ON_START: c.MIGRATE_ON_START ?? !/^postgres(ql)?:/.test(c.STORE_URL),
+    localMode: c.MEMORY_API_KEYS.length === 0,
+  }))
+
+export type Config = z.infer<typeof ConfigSchema>
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+}

@@ -1,0 +1,54 @@
+/**
+ * Identity (design §5): `Authorization: Bearer <key>` → the key's tool and scopes. With no keys
+ * configured (local mode, loopback only) the tool comes from `X-Memory-Tool` or is `default`.
+ * Keys are compared in constant time on their SHA-256 digests, every key is checked (no early
+ * exit), and the presented key is never logged (see logger redaction).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
+import type { ApiKey, Scope } from '../../config/api-keys.js'
+import { AppError } from '../../errors/app-error.js'
+import type { Caller } from '../../domain/memory/caller.js'
+import { TOOL_PATTERN } from '../../domain/memory/memory-entry.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller
+  }
+}
+
+const LOCAL_SCOPES: readonly Scope[] = ['read', 'write']
+
+export type Authenticator = (request: FastifyRequest) => Caller
+
+export function createAuthenticator(keys: readonly ApiKey[]): Authenticator {
+  if (keys.length === 0) return localCaller
+  const digests = keys.map((k) => ({ digest: sha256(k.key), caller: { tool: k.tool, scopes: k.scopes } }))
+  return (request) => {
+    const header = request.headers.authorization
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
+    if (!match?.[1]) throw new AppError('unauthorized', 'send Authorization: Bearer <api key>')
+    const presented = sha256(match[1])
+    let found: Caller | undefined
+    for (const candidate of digests) {
+      if (timingSafeEqual(candidate.digest, presented) && !found) found = candidate.caller
+    }
+    if (!found) throw new AppError('unauthorized', 'the API key is not valid')
+    return found
+  }
+}
+
+function localCaller(request: FastifyRequest): Caller {
+  const header = request.headers['x-memory-tool']
+  if (header === undefined) return { tool: 'default', scopes: LOCAL_SCOPES }
+  if (typeof header !== 'string' || !TOOL_PATTERN.test(header)) {
+    throw new AppError('validation_failed', 'X-Memory-Tool must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}', {
+      errors: [{ pointer: '/headers/x-memory-tool', message: 'invalid tool name' }],
+    })
+  }
+  return { tool: header, scopes: LOCAL_SCOPES }
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest()
+}

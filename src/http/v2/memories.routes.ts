@@ -1,0 +1,115 @@
+/** /v2/memories: create, list, and read/replace/patch/delete by id (design §5). */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { AppError } from '../../errors/app-error.js'
+import { etag, ifNoneMatchHits, toWire } from './codec.js'
+import { withIdempotency } from './idempotency.js'
+import {
+  ConditionalHeadersSchema, IdParamsSchema, IdempotencyHeadersSchema, ListQuerySchema, MemoryEntryWireSchema,
+  MemoryInputSchema, PageSchema, ProblemSchema,
+} from './v2.schemas.js'
+import { expectedVersion, type V2Options } from './v2-options.js'
+
+const tags = ['memories']
+const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 412: ProblemSchema, 413: ProblemSchema }
+
+export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { manager, idempotencyTtlMs, onWrite }) => {
+  app.post('/memories', {
+    schema: {
+      tags, summary: 'Create a memory (deduplicated on type + content for keyless entries)',
+      headers: IdempotencyHeadersSchema, body: MemoryInputSchema,
+      response: { 200: MemoryEntryWireSchema, 201: MemoryEntryWireSchema, 409: ProblemSchema, 422: ProblemSchema, ...errors },
+    },
+  }, async (request, reply) =>
+    withIdempotency(manager.store, request, reply, idempotencyTtlMs, async () => {
+      const { entry, created } = await manager.create(request.caller, request.body)
+      if (created) onWrite(entry)
+      const headers: Record<string, string> = { location: `/v2/memories/${entry.id}`, etag: etag(entry) }
+      if (!created) headers['memory-deduplicated'] = 'true'
+      return { status: created ? 201 : 200, headers, body: toWire(entry) }
+    }))
+
+  app.get('/memories', {
+    schema: {
+      tags, summary: 'List readable memories, newest first, with keyset pagination',
+      querystring: ListQuerySchema, response: { 200: PageSchema, ...errors },
+    },
+  }, async (request) => {
+    const q = request.query
+    const page = await manager.list(request.caller, {
+      tools: q.tool, types: q.type, tags: q.tag, key: q.key, visibility: q.visibility,
+    }, q.cursor ?? null, q.limit)
+    return { items: page.items.map(toWire), nextCursor: page.nextCursor }
+  })
+
+  app.get('/memories/:id', {
+    schema: {
+      tags, summary: 'Read a memory (ETag; If-None-Match → 304)',
+      params: IdParamsSchema, headers: ConditionalHeadersSchema,
+      response: { 200: MemoryEntryWireSchema, 304: z.null().describe('Not modified'), ...errors },
+    },
+  }, async (request, reply) => {
+    const entry = await manager.get(request.caller, request.params.id)
+    void reply.header('etag', etag(entry))
+    if (ifNoneMatchHits(request.headers['if-none-match'], entry)) return reply.code(304).send(null)
+    return toWire(entry)
+  })
+
+  app.put('/memories/:id', {
+    schema: {
+      tags, summary: 'Replace a memory (If-Match → 412 on mismatch)',
+      params: IdParamsSchema, headers: ConditionalHeadersSchema, body: MemoryInputSchema,
+      response: { 200: MemoryEntryWireSchema, 409: ProblemSchema, 422: ProblemSchema, ...errors },
+    },
+  }, async (request, reply) => {
+    const expect = expectedVersion(request.headers['if-match'])
+    const entry = await mustExistIfMatchAny(expect, () =>
+      manager.replace(request.caller, request.params.id, request.body, numeric(expect)))
+    onWrite(entry)
+    void reply.header('etag', etag(entry))
+    return toWire(entry)
+  })
+
+  app.patch('/memories/:id', {
+    schema: {
+      tags, summary: 'Update a memory with a JSON merge patch (RFC 7396; If-Match → 412)',
+      params: IdParamsSchema, headers: ConditionalHeadersSchema,
+      body: z.record(z.string(), z.unknown()).describe('JSON merge patch of the writable fields'),
+      response: { 200: MemoryEntryWireSchema, 409: ProblemSchema, 422: ProblemSchema, ...errors },
+    },
+  }, async (request, reply) => {
+    const expect = expectedVersion(request.headers['if-match'])
+    const entry = await manager.patch(request.caller, request.params.id, request.body, numeric(expect))
+    onWrite(entry)
+    void reply.header('etag', etag(entry))
+    return toWire(entry)
+  })
+
+  app.delete('/memories/:id', {
+    schema: {
+      tags, summary: 'Delete a memory (If-Match → 412)',
+      params: IdParamsSchema, headers: ConditionalHeadersSchema,
+      response: { 204: z.null().describe('Deleted'), ...errors },
+    },
+  }, async (request, reply) => {
+    const expect = expectedVersion(request.headers['if-match'])
+    await mustExistIfMatchAny(expect, () => manager.delete(request.caller, request.params.id, numeric(expect)))
+    return reply.code(204).send(null)
+  })
+}
+
+function numeric(expect: number | 'any' | undefined): number | undefined {
+  return expect === 'any' ? undefined : expect
+}
+
+/** `If-Match: *` means "only if it exists": an absent entry is then a failed precondition (412). */
+async function mustExistIfMatchAny<T>(expect: number | 'any' | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    if (expect === 'any' && err instanceof AppError && err.code === 'not_found') {
+      throw new AppError('version_conflict', 'If-Match: * but the entry does not exist', { extensions: { currentVersion: null } })
+    }
+    throw err
+  }
+}

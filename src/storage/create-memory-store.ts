@@ -1,0 +1,52 @@
+/**
+ * Builds the store named by a store URL: `memory://`, `pglite://PATH` (embedded Postgres in a
+ * data folder; the quick-start default) or `postgres://…` (a pg Pool). Exhaustive by scheme.
+ */
+import type { Config } from '../config/config.schema.js'
+import { createInMemoryStore } from './in-memory/in-memory-store.js'
+import type { MemoryStore } from './memory-store.js'
+import type { PgDriver } from './sql/pg-driver.js'
+
+export interface StoreSettings {
+  now: () => number
+  /** Called with the pg driver when one is made, so metrics can read its pool counts. */
+  onPgDriver?: (driver: PgDriver) => void
+}
+
+export type StoreKind = 'memory' | 'pglite' | 'postgres'
+
+export function storeKind(url: string): StoreKind {
+  if (url === 'memory://') return 'memory'
+  if (url.startsWith('pglite://')) return 'pglite'
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres'
+  throw new Error(`unsupported store URL scheme in ${url.split(':')[0]}:`)
+}
+
+/** `pglite://./data/memory` → `./data/memory`; `pglite://memory` → an in-memory PGlite. */
+export function pglitePath(url: string): string | null {
+  const path = url.slice('pglite://'.length)
+  return path === '' || path === 'memory' ? null : path
+}
+
+/** SQL modules are loaded only when used, so `memory://` never loads pg or the PGlite WASM. */
+export async function createMemoryStore(
+  config: Pick<Config, 'STORE_URL' | 'PG_POOL_MAX' | 'PG_STATEMENT_TIMEOUT_MS' | 'MIGRATE_ON_START'>,
+  settings: StoreSettings,
+  url: string = config.STORE_URL,
+): Promise<MemoryStore> {
+  const kind = storeKind(url)
+  switch (kind) {
+    case 'memory':
+      return createInMemoryStore({ now: settings.now })
+    case 'pglite': {
+      const [{ createPgliteDriver }, { createSqlStore }] = await Promise.all([import('./sql/pglite-driver.js'), import('./sql/sql-store.js')])
+      return createSqlStore(createPgliteDriver({ path: pglitePath(url) }), { now: settings.now, migrateOnInit: true })
+    }
+    case 'postgres': {
+      const [{ createPgDriver }, { createSqlStore }] = await Promise.all([import('./sql/pg-driver.js'), import('./sql/sql-store.js')])
+      const driver = createPgDriver({ url, poolMax: config.PG_POOL_MAX, statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS })
+      settings.onPgDriver?.(driver)
+      return createSqlStore(driver, { now: settings.now, migrateOnInit: config.MIGRATE_ON_START })
+    }
+  }
+}
