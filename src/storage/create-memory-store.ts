@@ -22,12 +22,6 @@ export function storeKind(url: string): StoreKind {
   throw new Error(`unsupported store URL scheme in ${url.split(':')[0]}:`)
 }
 
-/** `pglite://./data/memory` → `./data/memory`; `pglite://memory` → an in-memory PGlite. */
-export function pglitePath(url: string): string | null {
-  const path = url.slice('pglite://'.length)
-  return path === '' || path === 'memory' ? null : path
-}
-
 /** SQL modules are loaded only when used, so `memory://` never loads pg or the PGlite WASM. */
 export async function createMemoryStore(
   config: Pick<Config, 'STORE_URL' | 'PG_POOL_MAX' | 'PG_STATEMENT_TIMEOUT_MS' | 'MIGRATE_ON_START'>,
@@ -39,8 +33,11 @@ export async function createMemoryStore(
     case 'memory':
       return createInMemoryStore({ now: settings.now })
     case 'pglite': {
-      const [{ createPgliteDriver }, { createSqlStore }] = await Promise.all([import('./sql/pglite-driver.js'), import('./sql/sql-store.js')])
-      return createSqlStore(createPgliteDriver({ path: pglitePath(url) }), { now: settings.now, migrateOnInit: true })
+      const [{ createPgliteDriver, pgliteDataDirFromUrl }, { createSqlStore }] = await Promise.all([
+        import('./sql/pglite-driver.js'),
+        import('./sql/sql-store.js'),
+      ])
+      return createSqlStore(createPgliteDriver({ dataDir: pgliteDataDirFromUrl(url) }), { now: settings.now, migrateOnInit: true })
     }
     case 'postgres': {
       const [{ createPgDriver }, { createSqlStore }] = await Promise.all([import('./sql/pg-driver.js'), import('./sql/sql-store.js')])
