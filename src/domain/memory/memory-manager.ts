@@ -29,8 +29,8 @@ export interface SearchQuery extends ListQuery {
   limit: number
 }
 
-/** How often a PATCH without If-Match re-reads and retries after losing a race. */
-const PATCH_RETRIES = 5
+/** How often a PATCH without If-Match re-reads and retries after losing a race (jittered backoff). */
+const PATCH_RETRIES = 10
 
 export class MemoryManager {
   constructor(
@@ -85,6 +85,7 @@ export class MemoryManager {
       } catch (err) {
         const raced = err instanceof AppError && err.code === 'version_conflict' && expectVersion === undefined
         if (!raced || attempt >= PATCH_RETRIES) throw err
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt))
       }
     }
   }

@@ -1,0 +1,286 @@
+/**
+ * The in-memory backend (`memory://`): the reference implementation of the MemoryStore contract,
+ * used for local runs, tests and as one side of blue/green rehearsals. State lives in Maps and is
+ * lost on close. Every method runs synchronously to completion inside its promise, so each write is
+ * atomic with respect to every other call.
+ *
+ * Behaviour the contract leaves open, decided here (the conformance suite pins most of it):
+ * - A write that collides with an *expired* entry (same id, key, or keyless content) removes that
+ *   entry physically first; `purgeExpired` only counts what it removes itself.
+ * - `create` (and the insert branch of `upsertByKey`) on an id that a live entry of the tool
+ *   already has fails with `version_conflict` (create means "must not exist").
+ * - `update` of an absent or expired entry is `not_found` even when `expectVersion` is given.
+ * - `version_conflict` carries `extensions.currentVersion` (0 when absent).
+ * - `delete` remembers its tombstone like `applyMirror` does, so an older mirrored entry cannot
+ *   bring a locally deleted entry back.
+ * - `applyMirror` of an entry compares versions with the stored row even when it has expired, and
+ *   displaces other rows of the tool that hold the same key (or, keyless, the same type and content):
+ *   the primary already enforced uniqueness, so the mirror's copy of the displaced row is stale.
+ */
+import { AppError } from '../../errors/app-error.js'
+import { isExpired, type MemoryEntry, type Tombstone } from '../../domain/memory/memory-entry.js'
+import { decodeCursor, encodeCursor } from '../cursor.js'
+import type {
+  CreateOptions,
+  CreateResult,
+  EntryFilter,
+  MemoryStore,
+  MirrorResult,
+  Page,
+  ScanKey,
+  SearchHit,
+  SearchRequest,
+  StoreClockOptions,
+  StoreStats,
+  ToolStats,
+  WriteOptions,
+} from '../memory-store.js'
+import { checkVersion, createConstraints, replacement } from './constraints.js'
+import { EntryTable } from './entry-table.js'
+import { compareScanKey, compareText, matchesFilter, newestFirst } from './filters.js'
+import { IdempotencyTable } from './idempotency-table.js'
+import { fulltextScorer, substringScorer } from './text-match.js'
+
+/** Options of the in-memory backend; only the clock. */
+export type InMemoryStoreOptions = StoreClockOptions
+
+export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryStore {
+  const now = options.now ?? Date.now
+  const table = new EntryTable()
+  /** Remembered deletes by `tool\0id`, from `delete` and mirrored tombstones. */
+  const tombstones = new Map<string, Tombstone>()
+  const idempotency = new IdempotencyTable(now)
+  const { live, claimId, keyHolder, sameContent, checkUnique } = createConstraints(table, now)
+  let closed = false
+
+  function assertOpen(): void {
+    if (closed) throw new AppError('backend_unavailable', 'The in-memory store has been closed.')
+  }
+
+  /** Live entries passing `filter`, in no particular order. */
+  function visible(filter: EntryFilter): MemoryEntry[] {
+    const at = now()
+    return [...table.all()].filter((e) => !isExpired(e, at) && matchesFilter(e, filter))
+  }
+
+  function insert(entry: MemoryEntry): MemoryEntry {
+    const stored = { ...structuredClone(entry), version: 1 }
+    table.put(stored)
+    return structuredClone(stored)
+  }
+
+  function rememberTombstone(tombstone: Tombstone): void {
+    tombstones.set(`${tombstone.tool}\u0000${tombstone.id}`, structuredClone(tombstone))
+  }
+
+  function tombstoneVersion(tool: string, id: string): number {
+    return tombstones.get(`${tool}\u0000${id}`)?.version ?? 0
+  }
+
+  return {
+    backend: 'memory',
+
+    async init() {
+      assertOpen()
+    },
+
+    async get(tool, id) {
+      assertOpen()
+      const entry = live(table.row(tool, id))
+      return entry ? structuredClone(entry) : null
+    },
+
+    async getById(id) {
+      assertOpen()
+      const entry = table.rowsWithId(id).find((e) => live(e))
+      return entry ? structuredClone(entry) : null
+    },
+
+    async getMany(tool, ids) {
+      assertOpen()
+      const at = now()
+      return ids.flatMap((id) => {
+        const entry = live(table.row(tool, id), at)
+        return entry ? [structuredClone(entry)] : []
+      })
+    },
+
+    async findByHash(tool, hash) {
+      assertOpen()
+      const at = now()
+      return table
+        .withHash(tool, hash)
+        .filter((e) => live(e, at))
+        .sort((a, b) => compareText(a.id, b.id))
+        .map((e) => structuredClone(e))
+    },
+
+    async findByKey(tool, key) {
+      assertOpen()
+      const entry = live(table.keyHolder(tool, key))
+      return entry ? structuredClone(entry) : null
+    },
+
+    async create(entry, options: CreateOptions): Promise<CreateResult> {
+      assertOpen()
+      claimId(entry.tool, entry.id)
+      if (entry.key === null) {
+        const duplicate = sameContent(entry, entry.id)
+        if (duplicate && options.dedupe) return { entry: structuredClone(duplicate), created: false }
+      }
+      checkUnique(entry)
+      return { entry: insert(entry), created: true }
+    },
+
+    async update(entry, options: WriteOptions = {}) {
+      assertOpen()
+      const current = live(table.row(entry.tool, entry.id))
+      if (!current) throw new AppError('not_found', 'No such entry.')
+      checkVersion(current.version, options.expectVersion)
+      checkUnique(entry)
+      const next = replacement(current, entry)
+      table.put(next)
+      return structuredClone(next)
+    },
+
+    async upsertByKey(entry, options: WriteOptions = {}) {
+      assertOpen()
+      const current = keyHolder(entry.tool, entry.key, null)
+      checkVersion(current?.version ?? 0, options.expectVersion)
+      if (!current) {
+        claimId(entry.tool, entry.id)
+        return { entry: insert(entry), created: true }
+      }
+      const next = replacement(current, entry)
+      table.put(next)
+      return { entry: structuredClone(next), created: false }
+    },
+
+    async delete(tool, id, options: WriteOptions = {}) {
+      assertOpen()
+      const current = live(table.row(tool, id))
+      checkVersion(current?.version ?? 0, options.expectVersion)
+      if (!current) return null
+      table.remove(tool, id)
+      const tombstone: Tombstone = { tool, id, version: current.version + 1, deletedAt: new Date(now()) }
+      rememberTombstone(tombstone)
+      return structuredClone(tombstone)
+    },
+
+    async applyMirror(record): Promise<MirrorResult> {
+      assertOpen()
+      if (record.kind === 'tombstone') {
+        const { tool, id, version } = record.tombstone
+        const stored = table.row(tool, id)
+        if (version <= (stored?.version ?? 0) || version <= tombstoneVersion(tool, id)) return 'stale'
+        table.remove(tool, id)
+        rememberTombstone(record.tombstone)
+        return 'applied'
+      }
+      const entry = record.entry
+      const stored = table.row(entry.tool, entry.id)
+      if (entry.version <= (stored?.version ?? 0) || entry.version <= tombstoneVersion(entry.tool, entry.id)) {
+        return 'stale'
+      }
+      const displaced =
+        entry.key !== null
+          ? [table.keyHolder(entry.tool, entry.key)]
+          : table.withHash(entry.tool, entry.contentHash).filter((e) => e.key === null && e.type === entry.type)
+      for (const other of displaced) if (other && other.id !== entry.id) table.remove(other.tool, other.id)
+      table.put(structuredClone(entry))
+      return 'applied'
+    },
+
+    async query(filter, cursor, limit): Promise<Page<MemoryEntry>> {
+      assertOpen()
+      const after = cursor === null ? null : decodeCursor(cursor)
+      const size = Math.max(0, Math.floor(limit))
+      const rows = visible(filter)
+        .filter((e) => after === null || e.id < after)
+        .sort(newestFirst)
+      const items = rows.slice(0, size).map((e) => structuredClone(e))
+      const last = items[items.length - 1]
+      return { items, nextCursor: rows.length > size && last ? encodeCursor(last.id) : null }
+    },
+
+    async search(request: SearchRequest): Promise<SearchHit[]> {
+      assertOpen()
+      const scorer = request.mode === 'fulltext' ? fulltextScorer(request.text) : substringScorer(request.text)
+      if (scorer === null) return []
+      const hits: SearchHit[] = []
+      for (const entry of visible(request.filter)) {
+        const score = scorer(entry.content)
+        if (score !== null) hits.push({ entry, score })
+      }
+      hits.sort((a, b) => b.score - a.score || newestFirst(a.entry, b.entry))
+      return hits.slice(0, Math.max(0, request.limit)).map((h) => ({ entry: structuredClone(h.entry), score: h.score }))
+    },
+
+    async stats(): Promise<StoreStats> {
+      assertOpen()
+      const at = now()
+      const perTool = new Map<string, ToolStats>()
+      for (const entry of table.all()) {
+        if (isExpired(entry, at)) continue
+        let stats = perTool.get(entry.tool)
+        if (!stats) perTool.set(entry.tool, (stats = { tool: entry.tool, entries: 0, tokens: 0, types: {} }))
+        stats.entries += 1
+        stats.tokens += entry.tokens
+        stats.types[entry.type] = (stats.types[entry.type] ?? 0) + 1
+      }
+      const tools = [...perTool.values()].sort((a, b) => compareText(a.tool, b.tool))
+      return {
+        entries: tools.reduce((n, s) => n + s.entries, 0),
+        tokens: tools.reduce((n, s) => n + s.tokens, 0),
+        tools,
+      }
+    },
+
+    async scan(after: ScanKey | null, limit) {
+      assertOpen()
+      const at = now()
+      return [...table.all()]
+        .filter((e) => !isExpired(e, at) && (after === null || compareScanKey(e, after) > 0))
+        .sort(compareScanKey)
+        .slice(0, Math.max(0, limit))
+        .map((e) => structuredClone(e))
+    },
+
+    async purgeExpired(at, limit) {
+      assertOpen()
+      const expired = [...table.all()]
+        .filter((e) => isExpired(e, at))
+        .sort((a, b) => a.expiresAt!.getTime() - b.expiresAt!.getTime() || compareScanKey(a, b))
+        .slice(0, Math.max(0, limit))
+      for (const entry of expired) table.remove(entry.tool, entry.id)
+      idempotency.prune(now())
+      return expired.length
+    },
+
+    async claimIdempotencyKey(tool, key, requestHash, ttlMs) {
+      assertOpen()
+      return idempotency.claim(tool, key, requestHash, ttlMs)
+    },
+
+    async completeIdempotencyKey(tool, key, response, ttlMs) {
+      assertOpen()
+      idempotency.complete(tool, key, response, ttlMs)
+    },
+
+    async releaseIdempotencyKey(tool, key) {
+      assertOpen()
+      idempotency.release(tool, key)
+    },
+
+    async ping() {
+      assertOpen()
+    },
+
+    async close() {
+      closed = true
+      table.clear()
+      tombstones.clear()
+      idempotency.clear()
+    },
+  }
+}
