@@ -12,7 +12,7 @@ import { MemoryManager } from './domain/memory/memory-manager.js'
 import type { MemoryEntry } from './domain/memory/memory-entry.js'
 import { loadTokenCounter } from './domain/memory/token-counter.js'
 import docs from './http/plugins/docs.js'
-import errorHandler from './http/plugins/error-handler.js'
+import errorHandler, { frameworkErrorHandler } from './http/plugins/error-handler.js'
 import health from './http/plugins/health.js'
 import httpMetrics from './http/plugins/http-metrics.js'
 import { createAuthenticator } from './http/plugins/authenticate.js'
@@ -62,6 +62,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     },
     routerOptions: { maxParamLength: 1024 },
     forceCloseConnections: 'idle',
+    frameworkErrors: frameworkErrorHandler,
   })
   server.setValidatorCompiler(validatorCompiler)
   server.setSerializerCompiler(serializerCompiler)

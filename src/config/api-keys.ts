@@ -27,16 +27,17 @@ export function parseApiKeys(raw: string): ApiKey[] {
     const colon = rest.indexOf(':')
     const key = colon === -1 ? rest : rest.slice(0, colon)
     const scopeText = colon === -1 ? 'read+write' : rest.slice(colon + 1)
-    if (!TOOL_PATTERN.test(tool)) throw new Error(`item ${index + 1}: tool name "${tool}" is not valid`)
-    if (key.length < MIN_KEY_LENGTH) throw new Error(`item ${index + 1} (tool ${tool}): key shorter than ${MIN_KEY_LENGTH} characters`)
+    // Messages name the item by position only: a mis-ordered item could put a key where the tool goes.
+    if (!TOOL_PATTERN.test(tool)) throw new Error(`item ${index + 1}: the tool name is not valid ([A-Za-z0-9][A-Za-z0-9_.-]{0,63})`)
+    if (key.length < MIN_KEY_LENGTH) throw new Error(`item ${index + 1}: key shorter than ${MIN_KEY_LENGTH} characters`)
     const scopes = scopeText.split('+').filter((s) => s.length > 0)
     for (const scope of scopes) {
       const known = (KNOWN_SCOPES as readonly string[]).includes(scope)
       const perTool = scope.startsWith('read:') && TOOL_PATTERN.test(scope.slice(5))
-      if (!known && !perTool) throw new Error(`item ${index + 1} (tool ${tool}): unknown scope "${scope}"`)
+      if (!known && !perTool) throw new Error(`item ${index + 1}: unknown scope (known: ${KNOWN_SCOPES.join(', ')}, read:<tool>)`)
     }
-    if (scopes.length === 0) throw new Error(`item ${index + 1} (tool ${tool}): empty scope list`)
-    if (keys.some((k) => k.key === key)) throw new Error(`item ${index + 1} (tool ${tool}): key reused`)
+    if (scopes.length === 0) throw new Error(`item ${index + 1}: empty scope list`)
+    if (keys.some((k) => k.key === key)) throw new Error(`item ${index + 1}: key already used by another item`)
     keys.push({ tool, key, scopes: scopes as Scope[] })
   })
   return keys

@@ -18,10 +18,18 @@ export const KeySchema = z.string().min(1).max(MAX_KEY_LENGTH).refine(safeText, 
 
 export const MetadataSchema = z
   .record(z.string(), z.unknown())
-  .refine((m) => {
-    const json = JSON.stringify(m)
-    return Buffer.byteLength(json, 'utf8') <= MAX_METADATA_BYTES && !json.includes('\\u0000')
-  }, `must serialize to at most ${MAX_METADATA_BYTES} bytes of JSON without NUL characters`)
+  .refine((m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= MAX_METADATA_BYTES, `must serialize to at most ${MAX_METADATA_BYTES} bytes of JSON`)
+  .refine(allTextSafe, 'keys and strings must be well-formed Unicode without NUL characters')
+
+/** Every key and string inside a JSON value passes `safeText` (jsonb rejects what it would not). */
+function allTextSafe(value: unknown): boolean {
+  if (typeof value === 'string') return safeText(value)
+  if (Array.isArray(value)) return value.every(allTextSafe)
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).every(([k, v]) => safeText(k) && allTextSafe(v))
+  }
+  return true
+}
 
 /** Length limits in bytes are checked by the domain (413), not here (400). */
 export const ContentSchema = z.string().refine(safeText, SAFE_TEXT_MESSAGE)

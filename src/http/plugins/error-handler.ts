@@ -2,6 +2,7 @@
 import fp from 'fastify-plugin'
 import { AppError } from '../../errors/app-error.js'
 import { toAppError, toProblem } from '../../errors/to-http.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -11,6 +12,7 @@ export default fp(
       const error = toAppError(err)
       if (error.status >= 500) request.log.error({ err }, 'request failed')
       else request.log.info({ code: error.code, detail: error.detail }, 'request rejected')
+      if (error.code === 'unauthorized') void reply.header('www-authenticate', 'Bearer realm="mcp-memory"')
       void reply
         .code(error.status)
         .type(PROBLEM_CONTENT_TYPE)
@@ -23,3 +25,15 @@ export default fp(
   },
   { name: 'error-handler' },
 )
+
+/**
+ * Errors Fastify answers before routing (a URL with bad percent-escapes, a malformed header),
+ * passed as the `frameworkErrors` option so that they are problem+json too.
+ */
+export function frameworkErrorHandler(err: Error, request: FastifyRequest, reply: FastifyReply): void {
+  const code = (err as { code?: string }).code
+  const error = code === 'FST_ERR_BAD_URL'
+    ? new AppError('validation_failed', 'the URL contains an invalid percent-encoding', { errors: [{ pointer: '/url', message: 'invalid percent-encoding' }] })
+    : toAppError(err)
+  void reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(toProblem(error))
+}

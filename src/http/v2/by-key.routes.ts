@@ -50,11 +50,19 @@ export const byKeyRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { manag
   app.delete('/memories/by-key/:key', {
     schema: {
       tags, summary: 'Delete the caller\'s memory with this key',
-      params: KeyParamsSchema, headers: ConditionalHeadersSchema, response: { 204: z.null(), ...errors },
+      params: KeyParamsSchema, headers: ConditionalHeadersSchema, response: { 204: z.void(), ...errors },
     },
   }, async (request, reply) => {
     const expect = expectedVersion(request.headers['if-match'])
-    await manager.deleteByKey(request.caller, request.params.key, expect === 'any' ? undefined : expect)
-    return reply.code(204).send(null)
+    try {
+      await manager.deleteByKey(request.caller, request.params.key, expect === 'any' ? undefined : expect)
+    } catch (err) {
+      // If-Match: * means "only if it exists": absence is a failed precondition, not a 404.
+      if (expect === 'any' && err instanceof AppError && err.code === 'not_found') {
+        throw new AppError('version_conflict', 'If-Match: * but no entry has this key', { extensions: { currentVersion: null } })
+      }
+      throw err
+    }
+    return reply.code(204).send()
   })
 }

@@ -22,6 +22,8 @@ export const v2Api: FastifyPluginAsync<V2PluginOptions> = async (parent, { prefi
   app.addHook('onRequest', async (request) => {
     request.caller = options.authenticate(request)
   })
+  // Only JSON bodies: a text/plain body is 415, not a string handed to the schema.
+  app.removeContentTypeParser('text/plain')
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
   await app.register(memoriesRoutes, options)
   await app.register(byKeyRoutes, options)

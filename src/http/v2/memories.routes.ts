@@ -46,12 +46,12 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
     schema: {
       tags, summary: 'Read a memory (ETag; If-None-Match → 304)',
       params: IdParamsSchema, headers: ConditionalHeadersSchema,
-      response: { 200: MemoryEntryWireSchema, 304: z.null().describe('Not modified'), ...errors },
+      response: { 200: MemoryEntryWireSchema, 304: z.void().describe('Not modified'), ...errors },
     },
   }, async (request, reply) => {
     const entry = await manager.get(request.caller, request.params.id)
     void reply.header('etag', etag(entry))
-    if (ifNoneMatchHits(request.headers['if-none-match'], entry)) return reply.code(304).send(null)
+    if (ifNoneMatchHits(request.headers['if-none-match'], entry)) return reply.code(304).send()
     return toWire(entry)
   })
 
@@ -79,7 +79,8 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
     },
   }, async (request, reply) => {
     const expect = expectedVersion(request.headers['if-match'])
-    const entry = await manager.patch(request.caller, request.params.id, request.body, numeric(expect))
+    const entry = await mustExistIfMatchAny(expect, () =>
+      manager.patch(request.caller, request.params.id, request.body, numeric(expect)))
     onWrite(entry)
     void reply.header('etag', etag(entry))
     return toWire(entry)
@@ -89,12 +90,12 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
     schema: {
       tags, summary: 'Delete a memory (If-Match → 412)',
       params: IdParamsSchema, headers: ConditionalHeadersSchema,
-      response: { 204: z.null().describe('Deleted'), ...errors },
+      response: { 204: z.void().describe('Deleted'), ...errors },
     },
   }, async (request, reply) => {
     const expect = expectedVersion(request.headers['if-match'])
     await mustExistIfMatchAny(expect, () => manager.delete(request.caller, request.params.id, numeric(expect)))
-    return reply.code(204).send(null)
+    return reply.code(204).send()
   })
 }
 
