@@ -22,6 +22,7 @@ import { createMetrics, type Metrics } from './metrics/create-metrics.js'
 import { StatsGauges } from './metrics/stats-gauges.js'
 import { createMemoryStore } from './storage/create-memory-store.js'
 import type { MemoryStore } from './storage/memory-store.js'
+import type { PgDriver } from './storage/sql/pg-driver.js'
 import { withMetrics } from './storage/with-metrics.js'
 import { ExpirySweeper } from './storage/expiry-sweeper.js'
 
@@ -46,7 +47,8 @@ export interface App {
 export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Promise<App> {
   const now = deps.now ?? Date.now
   const metrics = createMetrics()
-  const rawStore = deps.store ?? (await createMemoryStore(config, { now }))
+  let pgDriver: PgDriver | null = null
+  const rawStore = deps.store ?? (await createMemoryStore(config, { now, onPgDriver: (d) => (pgDriver = d) }))
   const store = withMetrics(rawStore, metrics)
   await store.init()
   const countTokens = await loadTokenCounter(config.TOKENIZER)
@@ -76,7 +78,16 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await server.register(errorHandler)
   await server.register(docs)
   await server.register(health, { store, metrics })
-  await server.register(httpMetrics, { metrics, beforeScrape: () => statsGauges.refreshIfStale() })
+  const beforeScrape = async () => {
+    if (pgDriver) {
+      const pool = pgDriver.poolStats()
+      for (const state of ['total', 'idle', 'waiting'] as const) {
+        metrics.pgPoolConnections.set({ backend: store.backend, state }, pool[state])
+      }
+    }
+    await statsGauges.refreshIfStale()
+  }
+  await server.register(httpMetrics, { metrics, beforeScrape })
   await server.register(v2Api, {
     prefix: '/v2',
     manager,

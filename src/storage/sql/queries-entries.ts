@@ -1,0 +1,166 @@
+/**
+ * SQL for reading and writing single entries. Each statement has a header: purpose, params,
+ * returns. Values always travel as `$n` parameters; only constant column lists are spliced in.
+ * `$now` parameters come from the store's clock, never from the database's now(), so that expiry
+ * follows the injected clock.
+ *
+ * Writes that would collide with an *expired* row (same id, key, or keyless type + content) first
+ * delete that row in the same statement (the `cleared` CTE, forced to run before the write by
+ * reading its count), since expired entries count as absent.
+ */
+import { MEMORY_COLUMNS } from './rows.js'
+
+/** `(expires_at IS NULL OR expires_at > $n)` for the `$now` parameter `n`. */
+export function live(param: number, alias = ''): string {
+  return `(${alias}expires_at IS NULL OR ${alias}expires_at > $${param}::timestamptz)`
+}
+
+/** `$1..$17` of `entryValues()` with `version` (an SQL expression) in its column slot. */
+function insertValues(version: string): string {
+  return (
+    '$1::text, $2::uuid, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::text[], $9::float8, $10::text, ' +
+    `$11::text, $12::int, ${version}, $13::timestamptz, $14::timestamptz, $15::timestamptz, $16::timestamptz, $17::bigint`
+  )
+}
+
+/** Purpose: one live entry. Params: $1 tool, $2 id, $3 now. Returns: 0..1 MemoryRow. */
+export const GET = `SELECT ${MEMORY_COLUMNS} FROM memories WHERE tool = $1 AND id = $2::uuid AND ${live(3)}`
+
+/** Purpose: a live entry by id, any tool. Params: $1 id, $2 now. Returns: 0..1 MemoryRow. */
+export const GET_BY_ID = `SELECT ${MEMORY_COLUMNS} FROM memories WHERE id = $1::uuid AND ${live(2)} ORDER BY tool LIMIT 1`
+
+/** Purpose: live entries of a tool among ids. Params: $1 tool, $2 uuid[], $3 now. Returns: MemoryRow[], unordered. */
+export const GET_MANY = `SELECT ${MEMORY_COLUMNS} FROM memories WHERE tool = $1 AND id = ANY($2::uuid[]) AND ${live(3)}`
+
+/** Purpose: live entries of a tool with a content hash, oldest first. Params: $1 tool, $2 hash, $3 now. Returns: MemoryRow[]. */
+export const FIND_BY_HASH =
+  `SELECT ${MEMORY_COLUMNS} FROM memories WHERE tool = $1 AND content_hash = $2 AND ${live(3)} ORDER BY id`
+
+/** Purpose: the live entry holding a key. Params: $1 tool, $2 key, $3 now. Returns: 0..1 MemoryRow. */
+export const FIND_BY_KEY = `SELECT ${MEMORY_COLUMNS} FROM memories WHERE tool = $1 AND key = $2 AND ${live(3)}`
+
+/** Purpose: the live version of (tool, id), to tell not_found from version_conflict after a miss. Params: $1 tool, $2 id, $3 now. Returns: 0..1 { version }. */
+export const VERSION_BY_ID = `SELECT version FROM memories WHERE tool = $1 AND id = $2::uuid AND ${live(3)}`
+
+/** Purpose: the live version of the key holder. Params: $1 tool, $2 key, $3 now. Returns: 0..1 { version }. */
+export const VERSION_BY_KEY = `SELECT version FROM memories WHERE tool = $1 AND key = $2 AND ${live(3)}`
+
+/**
+ * Purpose: create, failing on any live collision (23505 on the key, content or primary key index).
+ * Params: $1..$17 entryValues(entry), $18 now. Returns: the inserted MemoryRow (version 1).
+ */
+export const CREATE = `
+WITH cleared AS (
+  DELETE FROM memories
+  WHERE tool = $1 AND expires_at <= $18::timestamptz
+    AND (id = $2::uuid
+      OR ($4::text IS NOT NULL AND key = $4::text)
+      OR ($4::text IS NULL AND key IS NULL AND type = $3::text AND content_hash = $11::text))
+  RETURNING 1
+)
+INSERT INTO memories (${MEMORY_COLUMNS})
+SELECT ${insertValues('1')} FROM (SELECT count(*) FROM cleared) AS c
+RETURNING ${MEMORY_COLUMNS}`
+
+/**
+ * Purpose: create a keyless entry with dedupe: insert, or return the oldest live entry with the same
+ * (tool, type, content_hash). Params: $1..$17 entryValues(entry) (key null), $18 now.
+ * Returns: one row { created boolean, ...MemoryRow }. No row when the duplicate was committed by a
+ * concurrent statement after this one's snapshot: run it again.
+ */
+export const CREATE_DEDUPE = `
+WITH cleared AS (
+  DELETE FROM memories
+  WHERE tool = $1 AND expires_at <= $18::timestamptz
+    AND (id = $2::uuid OR (key IS NULL AND type = $3::text AND content_hash = $11::text))
+  RETURNING 1
+), inserted AS (
+  INSERT INTO memories (${MEMORY_COLUMNS})
+  SELECT ${insertValues('1')} FROM (SELECT count(*) FROM cleared) AS c
+  ON CONFLICT (tool, type, content_hash) WHERE key IS NULL DO NOTHING
+  RETURNING ${MEMORY_COLUMNS}
+)
+SELECT true AS created, ${MEMORY_COLUMNS} FROM inserted
+UNION ALL
+(SELECT false AS created, ${MEMORY_COLUMNS} FROM memories
+  WHERE tool = $1 AND type = $3::text AND content_hash = $11::text AND key IS NULL AND ${live(18)}
+    AND NOT EXISTS (SELECT 1 FROM inserted)
+  ORDER BY id LIMIT 1)`
+
+/**
+ * Purpose: conditional replace of a live entry; id, tool, created_at, last_accessed_at and
+ * access_count are kept, version + 1. Params: $1 tool, $2 id, $3 type, $4 key, $5 content,
+ * $6 content_type, $7 metadata json, $8 tags, $9 importance, $10 visibility, $11 content_hash,
+ * $12 tokens, $13 updated_at, $14 expires_at, $15 expected version or null, $16 now.
+ * Returns: the updated MemoryRow, or no row (absent, expired or other version).
+ */
+export const UPDATE = `
+WITH cleared AS (
+  DELETE FROM memories
+  WHERE tool = $1 AND id <> $2::uuid AND expires_at <= $16::timestamptz
+    AND (($4::text IS NOT NULL AND key = $4::text)
+      OR ($4::text IS NULL AND key IS NULL AND type = $3::text AND content_hash = $11::text))
+  RETURNING 1
+)
+UPDATE memories AS m SET
+  type = $3::text, key = $4::text, content = $5::text, content_type = $6::text, metadata = $7::jsonb,
+  tags = $8::text[], importance = $9::float8, visibility = $10::text, content_hash = $11::text, tokens = $12::int,
+  updated_at = $13::timestamptz, expires_at = $14::timestamptz, version = m.version + 1
+FROM (SELECT count(*) FROM cleared) AS c
+WHERE m.tool = $1 AND m.id = $2::uuid AND ${live(16, 'm.')} AND ($15::int IS NULL OR m.version = $15::int)
+RETURNING ${MEMORY_COLUMNS}`
+
+/**
+ * Purpose: upsert by key: replace the live holder of (tool, key) (its id and created_at kept,
+ * version + 1) or insert the entry with version 1. Params: $1..$17 entryValues(entry), $18 now,
+ * $19 boolean: may replace (false = create only). Returns: the written MemoryRow (version 1 means
+ * inserted), or no row when a holder exists and $19 is false.
+ */
+export const UPSERT_BY_KEY = `
+WITH cleared AS (
+  DELETE FROM memories
+  WHERE tool = $1 AND expires_at <= $18::timestamptz AND (key = $4::text OR id = $2::uuid)
+  RETURNING 1
+)
+INSERT INTO memories (${MEMORY_COLUMNS})
+SELECT ${insertValues('1')} FROM (SELECT count(*) FROM cleared) AS c
+ON CONFLICT (tool, key) WHERE key IS NOT NULL DO UPDATE SET
+  type = EXCLUDED.type, content = EXCLUDED.content, content_type = EXCLUDED.content_type,
+  metadata = EXCLUDED.metadata, tags = EXCLUDED.tags, importance = EXCLUDED.importance,
+  visibility = EXCLUDED.visibility, content_hash = EXCLUDED.content_hash, tokens = EXCLUDED.tokens,
+  updated_at = EXCLUDED.updated_at, expires_at = EXCLUDED.expires_at, version = memories.version + 1
+  WHERE $19::boolean
+RETURNING ${MEMORY_COLUMNS}`
+
+/**
+ * Purpose: replace the live holder of (tool, key) if its version matches. Params: $1 tool, $2 key,
+ * $3 type, $4 content, $5 content_type, $6 metadata json, $7 tags, $8 importance, $9 visibility,
+ * $10 content_hash, $11 tokens, $12 updated_at, $13 expires_at, $14 expected version, $15 now.
+ * Returns: the updated MemoryRow, or no row.
+ */
+export const UPDATE_BY_KEY = `
+UPDATE memories SET
+  type = $3::text, content = $4::text, content_type = $5::text, metadata = $6::jsonb, tags = $7::text[],
+  importance = $8::float8, visibility = $9::text, content_hash = $10::text, tokens = $11::int,
+  updated_at = $12::timestamptz, expires_at = $13::timestamptz, version = version + 1
+WHERE tool = $1 AND key = $2::text AND ${live(15)} AND version = $14::int
+RETURNING ${MEMORY_COLUMNS}`
+
+/**
+ * Purpose: delete a live entry (optionally only at a version) and remember its tombstone.
+ * Params: $1 tool, $2 id, $3 now (also deleted_at), $4 expected version or null.
+ * Returns: 0..1 TombstoneRow (version = deleted version + 1).
+ */
+export const DELETE = `
+WITH deleted AS (
+  DELETE FROM memories
+  WHERE tool = $1 AND id = $2::uuid AND ${live(3)} AND ($4::int IS NULL OR version = $4::int)
+  RETURNING tool, id, version + 1 AS version
+), remembered AS (
+  INSERT INTO memory_tombstones (tool, id, version, deleted_at)
+  SELECT tool, id, version, $3::timestamptz FROM deleted
+  ON CONFLICT (tool, id) DO UPDATE
+    SET version = GREATEST(memory_tombstones.version, EXCLUDED.version), deleted_at = EXCLUDED.deleted_at
+  RETURNING 1
+)
+SELECT tool, id, version, $3::timestamptz AS deleted_at FROM deleted`

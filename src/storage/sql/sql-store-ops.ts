@@ -1,0 +1,78 @@
+/** Mirror, maintenance and Idempotency-Key operations of the SQL store. */
+import { AppError } from '../../errors/app-error.js'
+import type { IdempotencyClaim, MemoryStore, MirrorResult } from '../memory-store.js'
+import {
+  APPLY_MIRROR_ENTRY,
+  APPLY_MIRROR_TOMBSTONE,
+  CLAIM_IDEMPOTENCY_KEY,
+  COMPLETE_IDEMPOTENCY_KEY,
+  LOCK_MIRROR_ID,
+  PURGE_EXPIRED,
+  RELEASE_IDEMPOTENCY_KEY,
+} from './queries-ops.js'
+import { entryValues, type IdempotencyRow, isStoredId, toClaim } from './rows.js'
+import type { StoreContext } from './store-context.js'
+
+type MirrorAndUpkeepOperations = Pick<
+  MemoryStore,
+  'applyMirror' | 'purgeExpired' | 'claimIdempotencyKey' | 'completeIdempotencyKey' | 'releaseIdempotencyKey'
+>
+
+/** A claim can lose a race with a lapse and find no row; a retry settles it. */
+const CLAIM_ATTEMPTS = 5
+
+export function mirrorAndUpkeepOperations(ctx: StoreContext): MirrorAndUpkeepOperations {
+  const { db } = ctx
+
+  return {
+    /**
+     * Three statements in one transaction (lock, write, commit): the per-(tool, id) advisory lock
+     * makes "compare with the stored row and the tombstone, then write" atomic against a concurrent
+     * mirror write of the same id, which a single statement's snapshot could not see.
+     */
+    async applyMirror(record): Promise<MirrorResult> {
+      const { tool, id } = record.kind === 'entry' ? record.entry : record.tombstone
+      if (!isStoredId(id)) {
+        throw new AppError('validation_failed', 'A mirrored id must be a lowercase canonical UUID.')
+      }
+      const applied = await db.transaction(async (tx) => {
+        await tx.query(LOCK_MIRROR_ID, [tool, id])
+        const { rows } =
+          record.kind === 'entry'
+            ? await tx.query<{ applied: number }>(APPLY_MIRROR_ENTRY, [...entryValues(record.entry), record.entry.version])
+            : await tx.query<{ applied: number }>(APPLY_MIRROR_TOMBSTONE, [
+                tool, id, record.tombstone.version, record.tombstone.deletedAt,
+              ])
+        return Number(rows[0]?.applied ?? 0)
+      })
+      return applied > 0 ? 'applied' : 'stale'
+    },
+
+    async purgeExpired(now, limit) {
+      const size = Math.max(0, Math.floor(limit))
+      const { rows } = await db.query<{ purged: number }>(PURGE_EXPIRED, [new Date(now), size, ctx.now()])
+      return Number(rows[0]?.purged ?? 0)
+    },
+
+    async claimIdempotencyKey(tool, key, requestHash, ttlMs): Promise<IdempotencyClaim> {
+      for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+        const now = ctx.now()
+        const { rows } = await db.query<IdempotencyRow>(CLAIM_IDEMPOTENCY_KEY, [
+          tool, key, requestHash, new Date(now.getTime() + ttlMs), now,
+        ])
+        if (rows[0]) return toClaim(rows[0])
+      }
+      throw new AppError('backend_unavailable', 'The Idempotency-Key claim did not settle; retry the request.')
+    },
+
+    async completeIdempotencyKey(tool, key, response, ttlMs) {
+      await db.query(COMPLETE_IDEMPOTENCY_KEY, [
+        tool, key, JSON.stringify(response), new Date(ctx.now().getTime() + ttlMs),
+      ])
+    },
+
+    async releaseIdempotencyKey(tool, key) {
+      await db.query(RELEASE_IDEMPOTENCY_KEY, [tool, key])
+    },
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The SQL backend: one code path over a `SqlDriver`, so the same statements serve Postgres
+ * (`postgres://…`, a pg Pool) and embedded PGlite (`pglite://PATH`). Its backend label is the
+ * driver's. Operations live in three groups (read, write, mirror/maintenance); every error leaving
+ * the store goes through `toStoreError`, the one SQLSTATE → AppError mapping.
+ */
+import type { MemoryStore, StoreClockOptions } from '../memory-store.js'
+import { assertSchemaCurrent, migrate, type MigrationOptions } from './migrator.js'
+import type { SqlDriver } from './sql-driver.js'
+import { backendUnavailable, toStoreError } from './sql-errors.js'
+import { readOperations } from './sql-store-read.js'
+import { mirrorAndUpkeepOperations } from './sql-store-ops.js'
+import { writeOperations } from './sql-store-write.js'
+import type { StoreContext } from './store-context.js'
+
+export interface SqlStoreOptions extends StoreClockOptions {
+  /**
+   * True: `init()` applies pending migrations (PGlite, local runs). False: `init()` only asserts
+   * that the schema is current and fails with a MigrationError telling to run `mcp-memory migrate`.
+   */
+  migrateOnInit: boolean
+  /** Where the numbered migration files are. @default the package's migrations/ folder */
+  migrationsDir?: string
+}
+
+/** A MemoryStore over `driver`. The store owns the driver: `close()` closes it. */
+export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions): MemoryStore {
+  const clock = options.now ?? Date.now
+  const ctx: StoreContext = { db: driver, now: () => new Date(clock()) }
+  const migration: MigrationOptions = options.migrationsDir === undefined ? {} : { dir: options.migrationsDir }
+
+  const store: MemoryStore = {
+    backend: driver.label,
+
+    async init() {
+      if (options.migrateOnInit) await migrate(driver, migration)
+      else await assertSchemaCurrent(driver, migration)
+    },
+
+    ...readOperations(ctx),
+    ...writeOperations(ctx),
+    ...mirrorAndUpkeepOperations(ctx),
+
+    async ping() {
+      await driver.query('SELECT 1')
+    },
+
+    close: () => driver.close(),
+  }
+  return guarded(store)
+}
+
+/**
+ * `store` with every method rethrowing failures through `toStoreError`; after `close()` (which
+ * becomes idempotent) every other method fails with `backend_unavailable` whatever the driver does.
+ */
+function guarded(store: MemoryStore): MemoryStore {
+  const mapped: Record<string, unknown> = { backend: store.backend }
+  let closed = false
+  for (const [name, member] of Object.entries(store)) {
+    if (typeof member !== 'function') continue
+    mapped[name] = async (...args: unknown[]) => {
+      if (name === 'close') {
+        if (closed) return
+        closed = true
+      } else if (closed) {
+        throw backendUnavailable(store.backend, new Error('the store has been closed'))
+      }
+      try {
+        return await (member as (...a: unknown[]) => Promise<unknown>)(...args)
+      } catch (err) {
+        throw toStoreError(err, store.backend)
+      }
+    }
+  }
+  return mapped as unknown as MemoryStore
+}

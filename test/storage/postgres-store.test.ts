@@ -1,0 +1,13 @@
+import t from 'tap'
+import { memoryStoreSuite } from '../conformance/memory-store.suite.js'
+import { createTestDatabase, postgresUnavailable } from '../helpers/services.js'
+import { pgSchemaStores } from '../helpers/sql-stores.js'
+
+const unavailable = await postgresUnavailable()
+
+// One database for the file; each store gets its own schema (and pool) in it.
+t.test('Postgres store conformance', { skip: unavailable ?? false }, async (t) => {
+  const url = await createTestDatabase(t, 'pgstore')
+  const make = await pgSchemaStores(t, url)
+  memoryStoreSuite((name, fn) => void t.test(name, fn), make, { toolPrefix: 'pg' })
+})
