@@ -44,12 +44,18 @@ CREATE TABLE memories (
 CREATE UNIQUE INDEX memories_tool_key_key ON memories (tool, key) WHERE key IS NOT NULL;
 -- Keyless entries are unique per (tool, type, content hash): the atomic dedupe arbiter.
 CREATE UNIQUE INDEX memories_tool_type_hash_key ON memories (tool, type, content_hash) WHERE key IS NULL;
--- getById (cross-tool reads) and listings across tools ordered by id.
+-- getById (cross-tool reads by id alone).
 CREATE INDEX memories_id_idx ON memories (id);
 -- findByHash (any type, keyed or not).
 CREATE INDEX memories_tool_hash_idx ON memories (tool, content_hash);
--- Listing one tool's entries of some types newest first (the primary key serves (tool, id DESC)).
+-- Listings and search run one branch per readable source (queries-read.ts), each walking an index in
+-- id order: a tool's branch (the caller's own, each granted tool) walks the primary key (tool, id)
+-- backwards, or this index when the listing asks for one type (`tool = $1 AND type = $2 ORDER BY id
+-- DESC`). It serves nothing without a tool condition, which every tool branch has.
 CREATE INDEX memories_tool_type_id_idx ON memories (tool, type, id);
+-- The branch of shared entries of other tools, newest first: few rows, so walking this partial index
+-- replaces filtering `tool = $1 OR visibility = 'shared'` over the whole id index.
+CREATE INDEX memories_shared_id_idx ON memories (id) WHERE visibility = 'shared';
 -- purgeExpired and expiry filters.
 CREATE INDEX memories_expires_at_idx ON memories (expires_at) WHERE expires_at IS NOT NULL;
 -- Tag filters (tags @> ARRAY[...]).
@@ -59,7 +65,8 @@ CREATE INDEX memories_search_vector_idx ON memories USING gin (search_vector);
 -- Substring search (ILIKE '%...%') and word_similarity scoring.
 CREATE INDEX memories_content_trgm_idx ON memories USING gin (content gin_trgm_ops);
 
--- Deletes remembered for applyMirror: an entry of version <= the tombstone's never comes back.
+-- Deletes remembered for applyMirror: an entry of version <= the tombstone's never comes back, as
+-- long as the tombstone is kept (the store's tombstone retention, 7 days by default).
 CREATE TABLE memory_tombstones (
   tool       text COLLATE "C" NOT NULL,
   id         uuid             NOT NULL,
@@ -68,6 +75,9 @@ CREATE TABLE memory_tombstones (
   CONSTRAINT memory_tombstones_pkey PRIMARY KEY (tool, id),
   CONSTRAINT memory_tombstones_version_check CHECK (version >= 1)
 );
+
+-- purgeExpired drops tombstones older than the store's tombstone retention, oldest first.
+CREATE INDEX memory_tombstones_deleted_at_idx ON memory_tombstones (deleted_at);
 
 -- Idempotency-Key claims and remembered responses. `response` is json (not jsonb) so that a replay
 -- returns the body exactly as first sent (jsonb would reorder keys).

@@ -4,7 +4,7 @@
  */
 import { TOOL_PATTERN } from '../domain/memory/memory-entry.js'
 
-export const KNOWN_SCOPES = ['read', 'write', 'read:shared', 'admin'] as const
+export const KNOWN_SCOPES = ['read', 'write', 'read:shared', 'metrics', 'admin'] as const
 export type Scope = (typeof KNOWN_SCOPES)[number] | `read:${string}`
 
 export interface ApiKey {

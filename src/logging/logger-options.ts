@@ -26,6 +26,9 @@ export function redactUrl(url: string): string {
   try {
     const u = new URL(url)
     if (u.password) u.password = 'redacted'
+    for (const name of [...u.searchParams.keys()]) {
+      if (/pass|secret|token|key/i.test(name)) u.searchParams.set(name, 'redacted')
+    }
     return u.toString()
   } catch {
     return url.replace(/\/\/[^@/]*@/, '//[redacted]@')

@@ -11,6 +11,8 @@ export interface StoreSettings {
   now: () => number
   /** Called with the pg driver when one is made, so metrics can read its pool counts. */
   onPgDriver?: (driver: PgDriver) => void
+  /** Errors of idle pooled connections (e.g. a server restart); logged by the caller. */
+  onIdleError?: (err: Error) => void
 }
 
 export type StoreKind = 'memory' | 'pglite' | 'postgres'
@@ -41,7 +43,9 @@ export async function createMemoryStore(
     }
     case 'postgres': {
       const [{ createPgDriver }, { createSqlStore }] = await Promise.all([import('./sql/pg-driver.js'), import('./sql/sql-store.js')])
-      const driver = createPgDriver({ url, poolMax: config.PG_POOL_MAX, statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS })
+      const driver = createPgDriver({
+        url, poolMax: config.PG_POOL_MAX, statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS, onIdleError: settings.onIdleError,
+      })
       settings.onPgDriver?.(driver)
       return createSqlStore(driver, { now: settings.now, migrateOnInit: config.MIGRATE_ON_START })
     }

@@ -122,7 +122,14 @@ export interface CreateResult {
 export interface StoreClockOptions {
   /** Clock in ms since epoch, used for expiry. @default Date.now */
   now?: () => number
+  /**
+   * How long tombstones of deleted entries are kept for `applyMirror` (a mirror or backfill older
+   * than this could resurrect a deleted entry). @default 7 days
+   */
+  tombstoneRetentionMs?: number
 }
+
+export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 86_400_000
 
 export interface MemoryStore {
   /** Label for metrics and logs: `memory`, `pglite`, `postgres`, or a decorator's side name. */
@@ -188,20 +195,26 @@ export interface MemoryStore {
   /** Ranked search; best first; ties broken by id descending. */
   search(request: SearchRequest): Promise<SearchHit[]>
 
-  /** Live entry and token counts, per tool and type. */
-  stats(): Promise<StoreStats>
+  /** Live entry and token counts, per tool and type; only of `tools` when given (index-served). */
+  stats(tools?: string[]): Promise<StoreStats>
 
   /** Live entries in (tool, id) ascending order strictly after `after` (null = from the start). */
   scan(after: ScanKey | null, limit: number): Promise<MemoryEntry[]>
 
-  /** Physically remove up to `limit` entries expired at `now` (ms); returns how many. */
+  /**
+   * Physically remove up to `limit` entries expired at `now` (ms); returns how many. Also drops
+   * lapsed idempotency records and tombstones older than the store's tombstone retention.
+   */
   purgeExpired(now: number, limit: number): Promise<number>
 
   /** Claim an Idempotency-Key for (tool, key); see `IdempotencyClaim`. Pending claims lapse after `ttlMs`. */
   claimIdempotencyKey(tool: string, key: string, requestHash: string, ttlMs: number): Promise<IdempotencyClaim>
 
-  /** Record the response for a claimed key; kept for `ttlMs`. */
-  completeIdempotencyKey(tool: string, key: string, response: StoredResponse, ttlMs: number): Promise<void>
+  /**
+   * Record the response for a key still claimed (pending) with this `requestHash`; kept for `ttlMs`.
+   * Returns false when the claim lapsed and was taken over, in which case nothing is written.
+   */
+  completeIdempotencyKey(tool: string, key: string, requestHash: string, response: StoredResponse, ttlMs: number): Promise<boolean>
 
   /** Drop a claim whose request failed, so that a retry can run. */
   releaseIdempotencyKey(tool: string, key: string): Promise<void>

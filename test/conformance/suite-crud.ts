@@ -1,6 +1,15 @@
 /** Conformance: single-entry reads and writes (create, get*, find*, update, upsertByKey, delete). */
+import { isAppError } from '../../src/errors/app-error.js'
 import { makeEntry } from '../helpers/entries.js'
 import { asCreated, expectAppError, ids, type StoreTest } from './suite-kit.js'
+
+/** `extensions.currentVersion` of the version_conflict `promise` rejects with ('no conflict' otherwise). */
+async function currentVersionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => 'no conflict',
+    (err: unknown) => (isAppError(err) && err.code === 'version_conflict' ? err.extensions?.currentVersion : String(err)),
+  )
+}
 
 export function crudTests(test: StoreTest): void {
   test('create then get round-trips every field', async ({ t, store, clock, tool }) => {
@@ -233,5 +242,20 @@ export function crudTests(test: StoreTest): void {
     t.equal((await store.delete(entry.tool, entry.id, { expectVersion: 1 }))?.version, 2, 'matching version deletes')
     await expectAppError(t, store.delete(entry.tool, entry.id, { expectVersion: 1 }), 'version_conflict', 'absent with a version')
     t.equal(await store.delete(entry.tool, entry.id, { expectVersion: 0 }), null, 'absent with expectVersion 0')
+  })
+
+  test('version_conflict reports the current version, or null for an absent entry', async ({ t, store, tool }) => {
+    const entry = makeEntry({ tool: tool(), key: 'k' })
+    await store.create(entry, { dedupe: false })
+    await store.update({ ...entry, content: 'v2' })
+    t.equal(await currentVersionOf(store.update({ ...entry, content: 'v3' }, { expectVersion: 1 })), 2, 'update')
+    t.equal(await currentVersionOf(store.upsertByKey({ ...entry, key: 'k' }, { expectVersion: 1 })), 2, 'upsertByKey')
+    t.equal(await currentVersionOf(store.upsertByKey({ ...entry, key: 'k' }, { expectVersion: 0 })), 2, 'upsertByKey create-only')
+    t.equal(await currentVersionOf(store.delete(entry.tool, entry.id, { expectVersion: 1 })), 2, 'delete')
+    t.equal(await currentVersionOf(store.create({ ...entry, content: 'again' }, { dedupe: false })), 2, 'create on a taken id')
+    const absent = makeEntry({ tool: tool(), key: 'absent' })
+    t.equal(await currentVersionOf(store.delete(absent.tool, absent.id, { expectVersion: 1 })), null, 'delete of an absent entry')
+    t.equal(await currentVersionOf(store.upsertByKey({ ...absent, key: 'absent' }, { expectVersion: 1 })), null,
+      'upsertByKey of an absent key')
   })
 }

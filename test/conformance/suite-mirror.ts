@@ -1,6 +1,6 @@
 /** Conformance: applyMirror (dual-write and backfill): newer version wins, tombstones, any arrival order. */
 import type { MemoryEntry, MirrorRecord, Tombstone } from '../../src/domain/memory/memory-entry.js'
-import type { MemoryStore } from '../../src/storage/memory-store.js'
+import { DEFAULT_TOMBSTONE_RETENTION_MS, type MemoryStore } from '../../src/storage/memory-store.js'
 import { makeEntry } from '../helpers/entries.js'
 import type { StoreTest } from './suite-kit.js'
 
@@ -107,4 +107,35 @@ export function mirrorTests(test: StoreTest): void {
     t.equal(await store.applyMirror(entryRecord(second)), 'applied', 'keyless content moves too')
     t.strictSame(await store.findByHash(tool(), first.contentHash), [second], 'one keyless entry with the content')
   })
+
+  test('purgeExpired forgets tombstones older than the retention, keeps younger ones', async ({ t, store, clock, tool }) => {
+    // The retention trade-off: tombstones cannot be kept forever, so a mirror or backfill record older
+    // than the retention (DEFAULT_TOMBSTONE_RETENTION_MS, 7 days, in these stores) can resurrect an
+    // entry deleted before then. Mirrors and backfills must finish within the retention.
+    const retention = DEFAULT_TOMBSTONE_RETENTION_MS
+    const deletedLocally = makeEntry({ tool: tool() })
+    await store.create(deletedLocally, { dedupe: false })
+    await store.delete(deletedLocally.tool, deletedLocally.id)
+    const mirroredAway = makeEntry({ tool: tool(), version: 2 })
+    t.equal(await store.applyMirror(tombstoneRecord({ ...tombstoneOf(mirroredAway, 3), deletedAt: new Date(clock.now()) })),
+      'applied', 'a mirrored tombstone')
+    clock.advance(retention / 2)
+    const young = makeEntry({ tool: tool() })
+    await store.create(young, { dedupe: false })
+    await store.delete(young.tool, young.id)
+    clock.advance(retention / 2 - 1)
+    await store.purgeExpired(clock.now(), 100)
+    t.equal(await store.applyMirror(entryRecord(asVersion(deletedLocally, 1))), 'stale', 'one ms short of the retention: kept')
+    clock.advance(1)
+    t.equal(await store.purgeExpired(clock.now(), 100), 0, 'tombstones are not counted as purged entries')
+    t.equal(await store.applyMirror(entryRecord(asVersion(young, 1))), 'stale', 'a younger tombstone is kept')
+    t.equal(await store.applyMirror(entryRecord(asVersion(deletedLocally, 1))), 'applied',
+      'a tombstone as old as the retention is gone: the older entry is applied again')
+    t.equal(await store.applyMirror(entryRecord(mirroredAway)), 'applied', 'also for a mirrored tombstone')
+    t.strictSame(await store.get(mirroredAway.tool, mirroredAway.id), mirroredAway, 'the entry is back')
+  })
+}
+
+function asVersion(entry: MemoryEntry, version: number): MemoryEntry {
+  return { ...entry, version }
 }

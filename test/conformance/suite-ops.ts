@@ -29,6 +29,30 @@ export function operationsTests(test: StoreTest): void {
     t.ok(stats.tools.every((s, i, all) => i === 0 || all[i - 1]!.tool < s.tool), 'tools in ascending order')
   })
 
+  test('stats of some tools counts only those tools', async ({ t, store, clock, tool }) => {
+    const [a, b, c] = [tool('a'), tool('b'), tool('c')]
+    for (const e of [
+      makeEntry({ tool: a, type: 'fact', tokens: 3 }),
+      makeEntry({ tool: a, type: 'episode', tokens: 4 }),
+      makeEntry({ tool: b, type: 'fact', tokens: 5 }),
+      makeEntry({ tool: b, type: 'fact', tokens: 6, expiresAt: new Date(clock.now() + 10) }),
+      makeEntry({ tool: c, type: 'fact', tokens: 100 }),
+    ]) await store.create(e, { dedupe: false })
+    clock.advance(10)
+    t.strictSame(await store.stats([b, a]), {
+      entries: 3,
+      tokens: 12,
+      tools: [
+        { tool: a, entries: 2, tokens: 7, types: { episode: 1, fact: 1 } },
+        { tool: b, entries: 1, tokens: 5, types: { fact: 1 } },
+      ],
+    }, 'only the given tools (sorted by tool), expired entries excluded, totals over them')
+    t.strictSame(await store.stats([tool('unknown')]), { entries: 0, tokens: 0, tools: [] }, 'an unknown tool: nothing')
+    t.strictSame(await store.stats([]), { entries: 0, tokens: 0, tools: [] }, 'no tools: nothing')
+    t.strictSame((await store.stats([c, c])).tools, [{ tool: c, entries: 1, tokens: 100, types: { fact: 1 } }],
+      'a repeated tool counts once')
+  })
+
   test('scan walks (tool, id) in ascending code-unit order and resumes without repeats', async ({ t, store, clock, tool }) => {
     // Upper case sorts before lower case and '-' before letters: bytewise (COLLATE "C") order, not a locale's.
     const tools = [tool('b'), tool('B'), tool('a-x'), tool('ax'), tool('a')]
@@ -66,11 +90,30 @@ export function operationsTests(test: StoreTest): void {
     t.strictSame(await store.claimIdempotencyKey(tool(), 'key-1', 'hash-1', 60_000), { state: 'pending' }, 'second claim')
     t.strictSame(await store.claimIdempotencyKey(tool(), 'key-1', 'hash-2', 60_000), { state: 'pending' }, 'other request')
     t.strictSame(await store.claimIdempotencyKey(tool('b'), 'key-1', 'hash-1', 60_000), { state: 'claimed' }, 'keys are per tool')
-    await store.completeIdempotencyKey(tool(), 'key-1', response, 60_000)
+    t.equal(await store.completeIdempotencyKey(tool(), 'key-1', 'hash-1', response, 60_000), true, 'completed')
     t.strictSame(await store.claimIdempotencyKey(tool(), 'key-1', 'hash-1', 60_000),
       { state: 'done', requestHash: 'hash-1', response }, 'done with the response and the original request hash')
     t.strictSame(await store.claimIdempotencyKey(tool(), 'key-1', 'hash-2', 60_000),
       { state: 'done', requestHash: 'hash-1', response }, 'a different request sees the original hash')
+  })
+
+  test('completing a claim that lapsed and was taken over returns false and writes nothing', async ({ t, store, clock, tool }) => {
+    const first: StoredResponse = { status: 201, headers: {}, body: { from: 'first' } }
+    const second: StoredResponse = { status: 201, headers: {}, body: { from: 'second' } }
+    t.strictSame(await store.claimIdempotencyKey(tool(), 'key-4', 'hash-1', 1_000), { state: 'claimed' }, 'first request claims')
+    clock.advance(1_000)
+    t.strictSame(await store.claimIdempotencyKey(tool(), 'key-4', 'hash-2', 1_000), { state: 'claimed' },
+      'the claim lapsed: a different request takes it over')
+    t.equal(await store.completeIdempotencyKey(tool(), 'key-4', 'hash-1', first, 60_000), false, 'the slow first request')
+    t.strictSame(await store.claimIdempotencyKey(tool(), 'key-4', 'hash-2', 1_000), { state: 'pending' },
+      'still pending for the successor: nothing was written')
+    t.equal(await store.completeIdempotencyKey(tool(), 'key-4', 'hash-2', second, 60_000), true, 'the successor completes')
+    t.strictSame(await store.claimIdempotencyKey(tool(), 'key-4', 'hash-1', 1_000),
+      { state: 'done', requestHash: 'hash-2', response: second }, "the successor's response is remembered")
+    t.equal(await store.completeIdempotencyKey(tool(), 'key-4', 'hash-2', first, 60_000), false, 'a done record is not overwritten')
+    t.equal(await store.completeIdempotencyKey(tool(), 'never-claimed', 'hash-1', first, 60_000), false, 'an unclaimed key')
+    t.strictSame(await store.claimIdempotencyKey(tool(), 'never-claimed', 'hash-1', 1_000), { state: 'claimed' },
+      'and nothing was recorded for it')
   })
 
   test('releasing an Idempotency-Key lets a retry claim it', async ({ t, store, tool }) => {
@@ -88,7 +131,7 @@ export function operationsTests(test: StoreTest): void {
     t.strictSame(await store.claimIdempotencyKey(tool(), 'key-3', 'hash', 1_000), { state: 'pending' }, 'pending before the ttl')
     clock.advance(1)
     t.strictSame(await store.claimIdempotencyKey(tool(), 'key-3', 'hash', 1_000), { state: 'claimed' }, 'claimable at the ttl')
-    await store.completeIdempotencyKey(tool(), 'key-3', { status: 200, headers: {}, body: null }, 5_000)
+    t.equal(await store.completeIdempotencyKey(tool(), 'key-3', 'hash', { status: 200, headers: {}, body: null }, 5_000), true)
     clock.advance(4_999)
     t.equal((await store.claimIdempotencyKey(tool(), 'key-3', 'hash', 1_000)).state, 'done', 'done before its ttl')
     clock.advance(1)

@@ -105,4 +105,41 @@ export function queryTests(test: StoreTest): void {
       await expectAppError(t, store.query(toolsFilter([tool()]), cursor, 5), 'invalid_cursor', JSON.stringify(cursor))
     }
   })
+
+  test('query pages across own, granted and shared entries newest first, each entry once', async ({ t, store, tool }) => {
+    const [me, granted, other] = [tool('me'), tool('granted'), tool('other')]
+    const owners = [me, granted, other, me, me, granted, other, other, me, granted, other, me]
+    const entries = await createAll(store, owners.map((owner, i) =>
+      makeEntry({ tool: owner, visibility: i % 3 === 0 ? 'shared' : 'private', type: i % 2 === 0 ? 'fact' : 'note' })))
+    const readable = entries.filter((e) => e.tool !== other || e.visibility === 'shared')
+    // A grant of the caller's own tool and a repeated grant must not list anything twice.
+    const access = ownAccess(me, { grantedTools: [granted, me, granted], includeShared: true })
+    const filter: EntryFilter = { access, tools: [me, granted, other] }
+    for (const size of [1, 2, 5]) {
+      const pages = await allPages(store, filter, size)
+      t.strictSame(pages.flat(), newestFirst(ids(readable)), `pages of ${size}: every readable entry once, newest first`)
+      t.ok(pages.slice(0, -1).every((p) => p.length === size), `pages of ${size}: full pages before the last`)
+    }
+    const facts = readable.filter((e) => e.type === 'fact')
+    t.strictSame((await allPages(store, { ...filter, types: ['fact'] }, 2)).flat(), newestFirst(ids(facts)),
+      'with a type filter')
+    const shared = readable.filter((e) => e.visibility === 'shared')
+    t.strictSame((await allPages(store, { ...filter, visibility: 'shared' }, 2)).flat(), newestFirst(ids(shared)),
+      'shared only')
+    t.strictSame((await allPages(store, { ...filter, visibility: 'private' }, 2)).flat(),
+      newestFirst(ids(readable.filter((e) => e.visibility === 'private'))), 'private only')
+    // Without a tools filter (the usual listing); other rows of a shared database are ignored.
+    const mine = new Set(ids(entries))
+    for (const size of [2, 50]) {
+      const pages = await allPages(store, { access }, size)
+      t.strictSame(pages.flat().filter((id) => mine.has(id)), newestFirst(ids(readable)),
+        `no tools filter, pages of ${size}: every readable entry once, newest first`)
+    }
+    t.strictSame(await q(store, { ...filter, tools: [] }), [], 'an empty tools list matches nothing')
+    t.strictSame(await q(store, { ...filter, types: [] }), [], 'an empty types list matches nothing')
+  })
+}
+
+async function q(store: MemoryStore, filter: EntryFilter): Promise<string[]> {
+  return ids((await store.query(filter, null, 50)).items)
 }

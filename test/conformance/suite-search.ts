@@ -128,4 +128,35 @@ export function searchTests(test: StoreTest): void {
       t.strictSame(ids((await search(text, mode, 2)).map((h) => h.entry)), newestFirst(ids(entries)).slice(0, 2), `${mode}: limit`)
     }
   })
+
+  test('search ranks own, granted and shared entries together; ties by id descending across sources', async ({ t, store, tool }) => {
+    const [me, granted, other] = [tool('me'), tool('granted'), tool('other')]
+    const owners = [other, me, granted, other, me, granted, me, other]
+    const entries = await createAll(store, owners.map((owner, i) =>
+      makeEntry({ tool: owner, type: `t${i}`, visibility: owner === other || i === 1 ? 'shared' : 'private', content: 'identical ocelot text' })))
+    const better = await createAll(store, [
+      makeEntry({ tool: other, visibility: 'shared', content: 'ocelot ocelot ocelot text' }),
+      makeEntry({ tool: granted, content: 'ocelot ocelot ocelot note' }),
+    ])
+    const hidden = await createAll(store, [makeEntry({ tool: tool('hidden'), content: 'identical ocelot text' })])
+    const search = searcher(store, {
+      access: ownAccess(me, { grantedTools: [granted, me], includeShared: true }),
+      tools: [me, granted, other, hidden[0]!.tool],
+    })
+    const hits = await search('ocelot', 'fulltext')
+    t.strictSame(sorted(ids(hits.slice(0, 2).map((h) => h.entry))), sorted(ids(better)), 'the best matches first, whoever owns them')
+    t.strictSame(ids(hits.slice(2).map((h) => h.entry)), newestFirst(ids(entries)), 'then equal scores by id descending')
+    for (const limit of [1, 3, 5]) {
+      t.strictSame(ids((await search('ocelot', 'fulltext', limit)).map((h) => h.entry)), ids(hits.map((h) => h.entry)).slice(0, limit),
+        `fulltext limit ${limit} keeps the best across sources`)
+    }
+    const mine = new Set(ids([...entries, ...better, ...hidden]))
+    const unfiltered = await store.search({ text: 'ocelot', mode: 'fulltext', filter: { access: ownAccess(me, { grantedTools: [granted], includeShared: true }) }, limit: 100 })
+    t.strictSame(ids(unfiltered.map((h) => h.entry)).filter((id) => mine.has(id)), ids(hits.map((h) => h.entry)),
+      'the same without a tools filter')
+    const substring = await search('identical ocelot', 'substring')
+    t.strictSame(ids(substring.map((h) => h.entry)), newestFirst(ids(entries)), 'substring: each entry once, ties by id descending')
+    t.strictSame(ids((await search('identical ocelot', 'substring', 3)).map((h) => h.entry)), newestFirst(ids(entries)).slice(0, 3),
+      'substring limit across sources')
+  })
 }

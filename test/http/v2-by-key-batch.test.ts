@@ -4,23 +4,25 @@ import { buildTestApp } from '../helpers/build-app.js'
 import { MISSING_ID, PROBLEM_TYPE, assertProblem, call, create, listAll } from './helpers/http.js'
 
 const byKey = (key: string) => `/v2/memories/by-key/${encodeURIComponent(key)}`
+/** By-key ETags name the entry and its version, since the key can move to another entry. */
+const tagOf = (entry: { id: string; version: number }) => `"${entry.id}.${entry.version}"`
 
 t.test('PUT by key creates (201) then replaces (200) keeping the id', async (t) => {
   const { server } = await buildTestApp(t)
   const first = await call(server, 'PUT', byKey('profile'), { body: { content: 'v1', tags: ['a'] } })
   t.equal(first.status, 201)
-  t.equal(first.headers.etag, '"1"')
+  t.equal(first.headers.etag, tagOf(first.json))
   t.equal(first.headers.location, `/v2/memories/${first.json.id}`)
   t.match(first.json, { key: 'profile', content: 'v1', version: 1 })
   const second = await call(server, 'PUT', byKey('profile'), { body: { content: 'v2' } })
   t.equal(second.status, 200)
-  t.equal(second.headers.etag, '"2"')
+  t.equal(second.headers.etag, `"${first.json.id}.2"`)
   t.equal(second.headers.location, undefined, 'no Location on replace')
   t.match(second.json, { id: first.json.id, key: 'profile', content: 'v2', version: 2, createdAt: first.json.createdAt })
   t.same(second.json.tags, [], 'a full replace')
   const got = await call(server, 'GET', byKey('profile'))
   t.equal(got.status, 200)
-  t.equal(got.headers.etag, '"2"')
+  t.equal(got.headers.etag, `"${first.json.id}.2"`)
   t.same(got.json, second.json)
   t.equal((await listAll(server)).length, 1)
   assertProblem(t, await call(server, 'PUT', byKey('profile'), { body: { content: 'x', key: 'other' } }), 400, 'validation_failed', 'key in body')
@@ -32,10 +34,12 @@ t.test('PUT by key preconditions: If-None-Match *, If-Match', async (t) => {
   t.equal(created.status, 201, 'If-None-Match: * creates when absent')
   const again = await call(server, 'PUT', byKey('k'), { body: { content: 'v2' }, headers: { 'if-none-match': '*' } })
   assertProblem(t, again, 412, 'version_conflict', 'If-None-Match: * on existing')
-  const stale = await call(server, 'PUT', byKey('k'), { body: { content: 'v2' }, headers: { 'if-match': '"3"' } })
+  const stale = await call(server, 'PUT', byKey('k'), { body: { content: 'v2' }, headers: { 'if-match': `"${created.json.id}.3"` } })
   assertProblem(t, stale, 412, 'version_conflict', 'stale If-Match')
   t.equal(stale.json.currentVersion, 1)
-  const ok = await call(server, 'PUT', byKey('k'), { body: { content: 'v2' }, headers: { 'if-match': '"1"' } })
+  const bare = await call(server, 'PUT', byKey('k'), { body: { content: 'v2' }, headers: { 'if-match': '"1"' } })
+  assertProblem(t, bare, 412, 'version_conflict', 'a bare version tag does not identify the entry on by-key routes')
+  const ok = await call(server, 'PUT', byKey('k'), { body: { content: 'v2' }, headers: { 'if-match': tagOf(created.json) } })
   t.equal(ok.status, 200)
   t.equal(ok.json.version, 2)
   const star = await call(server, 'PUT', byKey('k'), { body: { content: 'v3' }, headers: { 'if-match': '*' } })
@@ -49,17 +53,30 @@ t.test('PUT by key preconditions: If-None-Match *, If-Match', async (t) => {
 
 t.test('DELETE by key: 204 then 404; If-Match stale → 412', async (t) => {
   const { server } = await buildTestApp(t)
-  await call(server, 'PUT', byKey('gone'), { body: { content: 'x' } })
-  const stale = await call(server, 'DELETE', byKey('gone'), { headers: { 'if-match': '"2"' } })
+  const put = await call(server, 'PUT', byKey('gone'), { body: { content: 'x' } })
+  const stale = await call(server, 'DELETE', byKey('gone'), { headers: { 'if-match': `"${put.json.id}.2"` } })
   assertProblem(t, stale, 412, 'version_conflict', 'stale')
   t.equal((await call(server, 'GET', byKey('gone'))).status, 200)
-  const del = await call(server, 'DELETE', byKey('gone'), { headers: { 'if-match': '"1"' } })
+  const del = await call(server, 'DELETE', byKey('gone'), { headers: { 'if-match': tagOf(put.json) } })
   t.equal(del.status, 204)
   t.equal(del.body, '')
   assertProblem(t, await call(server, 'GET', byKey('gone')), 404, 'not_found', 'GET after delete')
   assertProblem(t, await call(server, 'DELETE', byKey('gone')), 404, 'not_found', 'DELETE again')
   const recreated = await call(server, 'PUT', byKey('gone'), { body: { content: 'back' } })
   t.equal(recreated.status, 201, 'the key is free again')
+})
+
+t.test('a by-key ETag never matches a re-created entry under the same key (no lost update)', async (t) => {
+  const { server } = await buildTestApp(t)
+  const seenByA = await call(server, 'PUT', byKey('k1'), { body: { content: 'A saw this' } })
+  t.equal((await call(server, 'DELETE', byKey('k1'))).status, 204)
+  const recreatedByB = await call(server, 'PUT', byKey('k1'), { body: { content: 'B wrote this' } })
+  t.equal(recreatedByB.json.version, 1, 'same version number as the entry A saw')
+  const late = await call(server, 'PUT', byKey('k1'), { body: { content: 'A overwrites' }, headers: { 'if-match': seenByA.headers.etag as string } })
+  assertProblem(t, late, 412, 'version_conflict', 'A\'s tag names the deleted entry')
+  const lateDelete = await call(server, 'DELETE', byKey('k1'), { headers: { 'if-match': seenByA.headers.etag as string } })
+  assertProblem(t, lateDelete, 412, 'version_conflict', 'delete with the old tag')
+  t.equal((await call(server, 'GET', byKey('k1'))).json.content, 'B wrote this')
 })
 
 t.test('keys with spaces, unicode and slashes work URL-encoded', async (t) => {

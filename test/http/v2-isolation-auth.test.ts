@@ -35,7 +35,13 @@ t.test('another tool gets 404 (not 403) for a private entry and cannot change it
   t.equal(byHash.status, 200, 'by-hash lists the caller\'s own entries only')
   t.same(byHash.json.items, [], 'A\'s entry is not among them')
   assertProblem(t, await call(server, 'PUT', url, { body: { content: 'hijack' }, headers: B }), 404, 'not_found', 'PUT')
-  assertProblem(t, await call(server, 'PUT', url, { body: { content: 'hijack' }, headers: { ...B, 'if-match': '"1"' } }), 404, 'not_found', 'PUT If-Match: as if absent')
+  // Under If-Match an absent entry is a failed precondition; for B, A's entry is absent — the
+  // answer must be exactly the one for an id that exists nowhere.
+  const conditional = await call(server, 'PUT', url, { body: { content: 'hijack' }, headers: { ...B, 'if-match': '"1"' } })
+  assertProblem(t, conditional, 412, 'version_conflict', 'PUT If-Match: as if absent')
+  t.equal(conditional.json.currentVersion, null, 'no version of A\'s entry leaks')
+  const nowhere = await call(server, 'PUT', `/v2/memories/01890a5d-ac96-774b-bcce-b302099a8057`, { body: { content: 'hijack' }, headers: { ...B, 'if-match': '"1"' } })
+  t.same({ ...conditional.json, instance: null }, { ...nowhere.json, instance: null }, 'same body as for an id that does not exist')
   assertProblem(t, await call(server, 'PATCH', url, { contentType: MERGE, body: { content: 'hijack' }, headers: B }), 404, 'not_found', 'PATCH')
   assertProblem(t, await call(server, 'DELETE', url, { headers: B }), 404, 'not_found', 'DELETE')
   assertProblem(t, await call(server, 'DELETE', '/v2/memories/by-key/secret', { headers: B }), 404, 'not_found', 'DELETE by key')

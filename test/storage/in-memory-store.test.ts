@@ -34,12 +34,14 @@ t.test('a local delete is remembered like a mirrored tombstone', async (t) => {
   await store.close()
 })
 
-t.test('version_conflict reports the current version', async (t) => {
+t.test('version_conflict reports the current version, null when absent', async (t) => {
   const store = createInMemoryStore()
   const entry = makeEntry()
   await store.create(entry, { dedupe: false })
   const err = await store.update(entry, { expectVersion: 5 }).then(() => null, (e: unknown) => e)
-  t.match(err, { code: 'version_conflict', extensions: { currentVersion: 1 } })
+  t.match(err, { code: 'version_conflict', detail: 'the entry is at version 1', extensions: { currentVersion: 1 } })
+  const absent = await store.delete(entry.tool, makeEntry().id, { expectVersion: 1 }).then(() => null, (e: unknown) => e)
+  t.match(absent, { code: 'version_conflict', detail: 'the entry does not exist', extensions: { currentVersion: null } })
   await store.close()
 })
 
@@ -57,4 +59,41 @@ t.test('init after close fails', async (t) => {
   const store = createInMemoryStore()
   await store.close()
   await t.rejects(store.init(), { code: 'backend_unavailable' })
+})
+
+t.test('a value that cannot be cloned is rejected and leaves nothing half-written', async (t) => {
+  const store = createInMemoryStore({ now: createClock().now })
+  const uncloneable = { fn: () => 1 } as unknown as Record<string, unknown>
+  const entry = makeEntry({ key: 'k' })
+  await t.rejects(store.create({ ...entry, metadata: uncloneable }, { dedupe: false }), 'create rejects')
+  t.equal(await store.get(entry.tool, entry.id), null, 'no entry stored')
+  t.equal(await store.findByKey(entry.tool, 'k'), null, 'no key indexed')
+  await store.create(entry, { dedupe: false })
+  await t.rejects(store.update({ ...entry, content: 'changed', metadata: uncloneable }), 'update rejects')
+  t.same(await store.get(entry.tool, entry.id), { ...entry, version: 1 }, 'the entry is unchanged')
+  await store.close()
+})
+
+t.test('tombstoneRetentionMs sets how long deletes are remembered', async (t) => {
+  const clock = createClock()
+  const store = createInMemoryStore({ now: clock.now, tombstoneRetentionMs: 1000 })
+  const entry = makeEntry()
+  await store.create(entry, { dedupe: false })
+  await store.delete(entry.tool, entry.id)
+  clock.advance(999)
+  await store.purgeExpired(clock.now(), 10)
+  t.equal(await store.applyMirror({ kind: 'entry', entry }), 'stale', 'kept before the retention')
+  clock.advance(1)
+  await store.purgeExpired(clock.now(), 10)
+  t.equal(await store.applyMirror({ kind: 'entry', entry }), 'applied', 'forgotten at the retention')
+  const forever = createInMemoryStore({ now: clock.now, tombstoneRetentionMs: Infinity })
+  await forever.create(entry, { dedupe: false })
+  await forever.delete(entry.tool, entry.id)
+  clock.advance(100 * 365 * 86_400_000)
+  await forever.purgeExpired(clock.now(), 10)
+  t.equal(await forever.applyMirror({ kind: 'entry', entry }), 'stale', 'Infinity keeps tombstones')
+  t.throws(() => createInMemoryStore({ tombstoneRetentionMs: -1 }), RangeError, 'a negative retention is refused')
+  t.throws(() => createInMemoryStore({ tombstoneRetentionMs: Number.NaN }), RangeError, 'NaN is refused')
+  await store.close()
+  await forever.close()
 })

@@ -7,7 +7,8 @@
 import t, { type Test } from 'tap'
 import { isAppError } from '../../src/errors/app-error.js'
 import type { MemoryEntry } from '../../src/domain/memory/memory-entry.js'
-import type { EntryFilter, MemoryStore } from '../../src/storage/memory-store.js'
+import type { EntryFilter, MemoryStore, Page } from '../../src/storage/memory-store.js'
+import { MAX_GRANTED_BRANCHES } from '../../src/storage/sql/filter-sql.js'
 import { createClock, type TestClock } from '../conformance/memory-store.suite.js'
 import { makeEntry } from '../helpers/entries.js'
 import { createTestDatabase, postgresUnavailable } from '../helpers/services.js'
@@ -196,11 +197,41 @@ async function specificTests(t: Test, make: SqlStoreFactory): Promise<void> {
     t.same(tail.map((h) => h.entry.id), [entry.id], 'substring search reaches the end')
   })
 
+  t.test('listing and search over more granted tools than get a branch each (one tool = ANY branch)', async (t) => {
+    const { store, tool } = await open(t)
+    const granted = Array.from({ length: MAX_GRANTED_BRANCHES + 4 }, (_, i) => `${tool}-g${i}`)
+    const other = `${tool}-other`
+    const entries: MemoryEntry[] = []
+    for (const [i, owner] of [tool, ...granted, other, other].entries()) {
+      const entry = makeEntry({ tool: owner, visibility: owner === other && i % 2 === 0 ? 'shared' : 'private', content: `lynx ${i}` })
+      await store.create(entry, { dedupe: false })
+      entries.push(entry)
+    }
+    const readable = entries.filter((e) => e.tool !== other || e.visibility === 'shared')
+    const expected = readable.map((e) => e.id).sort().reverse()
+    const access = { tool, grantedTools: granted, includeShared: true }
+    const listed: string[] = []
+    let cursor: string | null = null
+    do {
+      const page: Page<MemoryEntry> = await store.query({ access }, cursor, 4)
+      listed.push(...page.items.map((e) => e.id))
+      cursor = page.nextCursor
+    } while (cursor !== null)
+    t.same(listed, expected, 'pages of 4: every readable entry once, newest first')
+    const typed = await store.query({ access, tools: [...granted.slice(0, 3), other] }, null, 50)
+    t.same(typed.items.map((e) => e.id), readable.filter((e) => [...granted.slice(0, 3), other].includes(e.tool)).map((e) => e.id).sort().reverse(),
+      'with a tools filter')
+    for (const mode of ['fulltext', 'substring'] as const) {
+      const hits = await store.search({ text: 'lynx', mode, filter: { access }, limit: 100 })
+      t.same(hits.map((h) => h.entry.id).sort(), [...expected].sort(), `${mode}: every readable entry once`)
+    }
+  })
+
   t.test('a replayed Idempotency-Key response keeps its JSON exactly', async (t) => {
     const { store, tool } = await open(t)
     t.same(await store.claimIdempotencyKey(tool, 'k', 'h1', 60_000), { state: 'claimed' })
     const body = { zeta: 1, alpha: { y: [3, 2, 1], b: null }, 'mid dle': 'ünïcode' }
-    await store.completeIdempotencyKey(tool, 'k', { status: 201, headers: { etag: '"1"' }, body }, 60_000)
+    t.equal(await store.completeIdempotencyKey(tool, 'k', 'h1', { status: 201, headers: { etag: '"1"' }, body }, 60_000), true)
     const claim = await store.claimIdempotencyKey(tool, 'k', 'h2', 60_000)
     t.equal(claim.state, 'done')
     if (claim.state !== 'done') return

@@ -36,7 +36,24 @@ export class EntryBuilder {
   /** The replacement of `current` by `input`; the store assigns the next version. */
   replace(current: MemoryEntry, input: MemoryInput): MemoryEntry {
     const now = new Date(this.options.now())
-    return { ...current, ...this.derived(input, now), updatedAt: now }
+    // Unchanged content keeps its hash and token count: no re-hash or re-tokenise of 1 MiB for a tag edit.
+    const reuse = current.contentHash !== '' && current.content === input.content ? current : undefined
+    return { ...current, ...this.derived(input, now, reuse), updatedAt: now }
+  }
+
+  /** True when `next` changes no writable field of `current` (a no-op patch). */
+  static sameWritable(current: MemoryEntry, next: MemoryEntry): boolean {
+    return (
+      current.content === next.content &&
+      current.contentType === next.contentType &&
+      current.type === next.type &&
+      current.key === next.key &&
+      current.importance === next.importance &&
+      current.visibility === next.visibility &&
+      (current.expiresAt?.getTime() ?? null) === (next.expiresAt?.getTime() ?? null) &&
+      JSON.stringify(current.tags) === JSON.stringify(next.tags) &&
+      JSON.stringify(current.metadata) === JSON.stringify(next.metadata)
+    )
   }
 
   /** The writable view of an entry, the base document for JSON merge patch. */
@@ -54,7 +71,7 @@ export class EntryBuilder {
     }
   }
 
-  private derived(input: MemoryInput, now: Date) {
+  private derived(input: MemoryInput, now: Date, reuse?: Pick<MemoryEntry, 'contentHash' | 'tokens'>) {
     const bytes = Buffer.byteLength(input.content, 'utf8')
     if (bytes > this.options.maxContentBytes) {
       throw new AppError('content_too_large', `content is ${bytes} bytes; the limit is ${this.options.maxContentBytes}`, {
@@ -77,8 +94,8 @@ export class EntryBuilder {
       tags: [...new Set(input.tags)],
       importance: input.importance,
       visibility: input.visibility,
-      contentHash: contentHash(input.content),
-      tokens: this.options.countTokens(input.content),
+      contentHash: reuse?.contentHash ?? contentHash(input.content),
+      tokens: reuse?.tokens ?? this.options.countTokens(input.content),
       expiresAt: resolveExpiry(input, now),
     }
   }

@@ -16,19 +16,44 @@ export const TypeSchema = z.string().regex(TYPE_PATTERN, 'must match [a-z0-9][a-
 export const TagSchema = z.string().regex(TAG_PATTERN, '1–64 characters, no whitespace or comma').refine(safeText, SAFE_TEXT_MESSAGE)
 export const KeySchema = z.string().min(1).max(MAX_KEY_LENGTH).refine(safeText, SAFE_TEXT_MESSAGE)
 
-export const MetadataSchema = z
-  .record(z.string(), z.unknown())
-  .refine((m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= MAX_METADATA_BYTES, `must serialize to at most ${MAX_METADATA_BYTES} bytes of JSON`)
-  .refine(allTextSafe, 'keys and strings must be well-formed Unicode without NUL characters')
+/** Deepest nesting accepted in metadata and patches; deeper values would overflow recursive code. */
+export const MAX_JSON_DEPTH = 32
 
-/** Every key and string inside a JSON value passes `safeText` (jsonb rejects what it would not). */
-function allTextSafe(value: unknown): boolean {
-  if (typeof value === 'string') return safeText(value)
-  if (Array.isArray(value)) return value.every(allTextSafe)
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).every(([k, v]) => safeText(k) && allTextSafe(v))
+export const MetadataSchema = z.record(z.string(), z.unknown()).superRefine((m, ctx) => {
+  // Depth first and iteratively: the other checks recurse, and must never see a 10 000-deep value.
+  const problem = jsonProblem(m)
+  if (problem) ctx.addIssue({ code: 'custom', message: problem })
+  else if (Buffer.byteLength(JSON.stringify(m), 'utf8') > MAX_METADATA_BYTES) {
+    ctx.addIssue({ code: 'custom', message: `must serialize to at most ${MAX_METADATA_BYTES} bytes of JSON` })
   }
-  return true
+})
+
+/** A JSON object accepted as a merge patch (same depth and text rules as metadata). */
+export const PatchSchema = z.record(z.string(), z.unknown()).superRefine((p, ctx) => {
+  const problem = jsonProblem(p)
+  if (problem) ctx.addIssue({ code: 'custom', message: problem })
+})
+
+/**
+ * Why a parsed JSON value is unacceptable, or null: nesting deeper than MAX_JSON_DEPTH, or a key
+ * or string that fails `safeText` (jsonb rejects NUL; lone surrogates would be replaced).
+ * Iterative, so hostile depth cannot overflow the stack.
+ */
+export function jsonProblem(root: unknown): string | null {
+  const stack: [unknown, number][] = [[root, 1]]
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!
+    if (typeof value === 'string') {
+      if (!safeText(value)) return SAFE_TEXT_MESSAGE
+    } else if (value !== null && typeof value === 'object') {
+      if (depth > MAX_JSON_DEPTH) return `must not nest deeper than ${MAX_JSON_DEPTH} levels`
+      for (const [k, v] of Object.entries(value)) {
+        if (!Array.isArray(value) && !safeText(k)) return SAFE_TEXT_MESSAGE
+        stack.push([v, depth + 1])
+      }
+    }
+  }
+  return null
 }
 
 /** Length limits in bytes are checked by the domain (413), not here (400). */

@@ -14,6 +14,7 @@ import { isUuid } from './ids.js'
 import type { MemoryEntry, Visibility } from './memory-entry.js'
 import { MemoryInputSchema, type KeyedMemoryInput, type MemoryInput } from './memory-input.js'
 import { applyMergePatch } from './merge-patch.js'
+import { directVersion, preconditionFailed, satisfies, UNCONDITIONAL, type Precondition } from './precondition.js'
 
 export interface ListQuery {
   tools?: string[]
@@ -56,16 +57,20 @@ export class MemoryManager {
     throw notFound(id)
   }
 
-  async replace(caller: Caller, id: string, input: MemoryInput, expectVersion?: number): Promise<MemoryEntry> {
+  async replace(caller: Caller, id: string, input: MemoryInput, pre: Precondition = UNCONDITIONAL): Promise<MemoryEntry> {
     requireScope(caller, 'write')
     assertId(id)
+    const expect = await this.expectedVersion(caller.tool, id, pre)
     // The store keeps id, tool, createdAt and access fields, so no read is needed first.
     const base = this.placeholder(caller.tool, id)
-    return this.store.update(this.builder.replace(base, input), versionOption(expectVersion))
+    return withPrecondition(pre, () => this.store.update(this.builder.replace(base, input), versionOption(expect)))
   }
 
-  /** RFC 7396 merge patch; without If-Match it retries on a concurrent change, so no update is lost. */
-  async patch(caller: Caller, id: string, patch: unknown, expectVersion?: number): Promise<MemoryEntry> {
+  /**
+   * RFC 7396 merge patch. Without a precondition it retries on a concurrent change, so no update is
+   * lost; a patch that changes nothing returns the entry unchanged (no new version).
+   */
+  async patch(caller: Caller, id: string, patch: unknown, pre: Precondition = UNCONDITIONAL): Promise<MemoryEntry> {
     requireScope(caller, 'write')
     assertId(id)
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
@@ -75,50 +80,63 @@ export class MemoryManager {
     }
     for (let attempt = 1; ; attempt++) {
       const current = await this.store.get(caller.tool, id)
-      if (!current) throw notFound(id)
-      if (expectVersion !== undefined && current.version !== expectVersion) throw versionConflict(current.version)
+      if (!current) throw pre.kind === 'none' ? notFound(id) : preconditionFailed(null)
+      if (!satisfies(pre, current, { requireId: false })) throw preconditionFailed(current)
       const base = EntryBuilder.writable(current)
-      if ('ttlSeconds' in patch) delete base.expiresAt
+      // A new relative expiry replaces the absolute one it would otherwise conflict with.
+      if ((patch as Record<string, unknown>).ttlSeconds != null) delete base.expiresAt
       const merged = parseOrThrow(MemoryInputSchema, applyMergePatch(base, patch), '/body')
+      const next = this.builder.replace(current, merged)
+      if (EntryBuilder.sameWritable(current, next)) return current
       try {
-        return await this.store.update(this.builder.replace(current, merged), { expectVersion: current.version })
+        return await this.store.update(next, { expectVersion: current.version })
       } catch (err) {
-        const raced = err instanceof AppError && err.code === 'version_conflict' && expectVersion === undefined
+        const raced = err instanceof AppError && err.code === 'version_conflict' && pre.kind === 'none'
         if (!raced || attempt >= PATCH_RETRIES) throw err
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt))
       }
     }
   }
 
-  async delete(caller: Caller, id: string, expectVersion?: number): Promise<void> {
+  async delete(caller: Caller, id: string, pre: Precondition = UNCONDITIONAL): Promise<void> {
     requireScope(caller, 'write')
     assertId(id)
-    const tombstone = await this.store.delete(caller.tool, id, versionOption(expectVersion))
+    const expect = await this.expectedVersion(caller.tool, id, pre)
+    const tombstone = await withPrecondition(pre, () => this.store.delete(caller.tool, id, versionOption(expect)))
     if (!tombstone) throw notFound(id)
   }
 
   async getByKey(caller: Caller, key: string): Promise<MemoryEntry> {
     requireScope(caller, 'read')
     const entry = await this.store.findByKey(caller.tool, key)
-    if (!entry) throw new AppError('not_found', `no memory with key "${truncate(key)}"`)
+    if (!entry) throw keyNotFound(key)
     return entry
   }
 
-  /** Upsert by key; `expectVersion` 0 = create only (If-None-Match: *). */
-  async putByKey(caller: Caller, key: string, input: KeyedMemoryInput, expectVersion?: number): Promise<CreateResult> {
+  /**
+   * Upsert by key. With `If-Match` the tags must name the current holder of the key by id and
+   * version (identity tags), and the write goes to that entry by id, so a key that was deleted and
+   * re-created in between can never be overwritten by a client that saw its predecessor.
+   */
+  async putByKey(caller: Caller, key: string, input: KeyedMemoryInput, pre: Precondition = UNCONDITIONAL): Promise<CreateResult> {
     requireScope(caller, 'write')
     const entry = this.builder.build(caller.tool, { ...input, key })
-    return this.store.upsertByKey({ ...entry, key }, versionOption(expectVersion))
+    if (pre.kind === 'none' || pre.kind === 'absent') {
+      return this.store.upsertByKey({ ...entry, key }, pre.kind === 'absent' ? { expectVersion: 0 } : {})
+    }
+    const current = await this.keyHolder(caller.tool, key, pre)
+    const updated = await withPrecondition(pre, () =>
+      this.store.update(this.builder.replace(current, { ...input, key }), { expectVersion: current.version }))
+    return { entry: updated, created: false }
   }
 
-  async deleteByKey(caller: Caller, key: string, expectVersion?: number): Promise<void> {
+  async deleteByKey(caller: Caller, key: string, pre: Precondition = UNCONDITIONAL): Promise<void> {
     requireScope(caller, 'write')
-    const entry = await this.store.findByKey(caller.tool, key)
-    if (!entry) {
-      if (expectVersion !== undefined && expectVersion !== 0) throw versionConflict(null)
-      throw new AppError('not_found', `no memory with key "${truncate(key)}"`)
-    }
-    await this.delete(caller, entry.id, expectVersion)
+    const current = pre.kind === 'none' ? await this.store.findByKey(caller.tool, key) : await this.keyHolder(caller.tool, key, pre)
+    if (!current) throw keyNotFound(key)
+    const expect = pre.kind === 'none' ? {} : { expectVersion: current.version }
+    const tombstone = await withPrecondition(pre, () => this.store.delete(caller.tool, current.id, expect))
+    if (!tombstone) throw keyNotFound(key)
   }
 
   /** The caller's own entries with this content hash. */
@@ -138,17 +156,10 @@ export class MemoryManager {
   }
 
   /** Counts for the tools this caller may read (its own and granting tools). */
-  async stats(caller: Caller, all = false): Promise<StoreStats> {
+  async stats(caller: Caller): Promise<StoreStats> {
     requireScope(caller, 'read')
-    const stats = await this.store.stats()
-    if (all) return stats
     const access = readAccess(caller)
-    const tools = stats.tools.filter((s) => s.tool === access.tool || access.grantedTools.includes(s.tool))
-    return {
-      entries: tools.reduce((n, s) => n + s.entries, 0),
-      tokens: tools.reduce((n, s) => n + s.tokens, 0),
-      tools,
-    }
+    return this.store.stats([access.tool, ...access.grantedTools])
   }
 
   private filter(caller: Caller, query: ListQuery): EntryFilter {
@@ -159,6 +170,22 @@ export class MemoryManager {
     if (query.key !== undefined) filter.key = query.key
     if (query.visibility !== undefined) filter.visibility = query.visibility
     return filter
+  }
+
+  /** The version a write by id must find, reading the entry only when the precondition needs it. */
+  private async expectedVersion(tool: string, id: string, pre: Precondition): Promise<number | undefined> {
+    const direct = directVersion(pre, id)
+    if (direct !== null) return direct
+    const current = await this.store.get(tool, id)
+    if (!satisfies(pre, current, { requireId: false })) throw preconditionFailed(current)
+    return current!.version
+  }
+
+  /** The live holder of `key`, which must satisfy an `exists` or `match` precondition. */
+  private async keyHolder(tool: string, key: string, pre: Precondition): Promise<MemoryEntry> {
+    const current = await this.store.findByKey(tool, key)
+    if (!current || !satisfies(pre, current, { requireId: true })) throw preconditionFailed(current)
+    return current
   }
 
   private placeholder(tool: string, id: string): MemoryEntry {
@@ -184,10 +211,18 @@ function notFound(id: string): AppError {
   return new AppError('not_found', `no memory with id ${truncate(id)}`)
 }
 
-export function versionConflict(current: number | null): AppError {
-  return new AppError('version_conflict', current === null ? 'the entry does not exist' : `the entry is at version ${current}`, {
-    extensions: { currentVersion: current },
-  })
+/** Under a precondition, an entry that vanished before the write is a failed precondition (412). */
+async function withPrecondition<T>(pre: Precondition, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    if (pre.kind !== 'none' && err instanceof AppError && err.code === 'not_found') throw preconditionFailed(null)
+    throw err
+  }
+}
+
+function keyNotFound(key: string): AppError {
+  return new AppError('not_found', `no memory with key "${truncate(key)}"`)
 }
 
 function truncate(s: string): string {

@@ -2,6 +2,7 @@
  * HTTP request duration by route template (never the raw URL, so ids don't explode cardinality;
  * unknown routes share one `unmatched` label), and the `/metrics` endpoint.
  */
+import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Metrics } from '../../metrics/create-metrics.js'
 
@@ -9,10 +10,12 @@ export interface HttpMetricsOptions {
   metrics: Metrics
   /** Refresh scrape-time gauges (stats snapshot, pool counts) before rendering. */
   beforeScrape: () => Promise<void>
+  /** Throws when the caller may not read metrics (they name every tool). */
+  authorize: (request: FastifyRequest) => void
 }
 
 export default fp<HttpMetricsOptions>(
-  async (app, { metrics, beforeScrape }) => {
+  async (app, { metrics, beforeScrape, authorize }) => {
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched'
       if (route === '/metrics') return
@@ -21,7 +24,7 @@ export default fp<HttpMetricsOptions>(
         reply.elapsedTime / 1000,
       )
     })
-    app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    app.get('/metrics', { schema: { hide: true }, onRequest: async (request) => authorize(request) }, async (request, reply) => {
       try {
         await beforeScrape()
       } catch (err) {

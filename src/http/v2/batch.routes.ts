@@ -6,10 +6,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Caller } from '../../domain/memory/caller.js'
 import type { MemoryManager } from '../../domain/memory/memory-manager.js'
 import { toAppError, toProblem } from '../../errors/to-http.js'
-import { assertNever, toWire } from './codec.js'
+import { assertNever, toWire, writePrecondition } from './codec.js'
 import { withIdempotency } from './idempotency.js'
 import { BatchBodySchema, BatchResultSchema, IdempotencyHeadersSchema, ProblemSchema, type BatchOperation } from './v2.schemas.js'
-import { expectedVersion, type V2Options } from './v2-options.js'
+import type { V2Options } from './v2-options.js'
 
 type Result = { status: number; entry?: ReturnType<typeof toWire>; deduplicated?: boolean; problem?: ReturnType<typeof toProblem> }
 
@@ -27,7 +27,7 @@ export const batchRoutes: FastifyPluginAsyncZod<V2Options & { onBatchResult: (ok
       for (const op of request.body.operations) {
         try {
           const result = await runOne(manager, request.caller, op)
-          if (result.entry && op.op !== 'get') onWrite(result.entry)
+          if (result.entry && (result.status === 201 || (op.op !== 'get' && op.op !== 'create'))) onWrite(result.entry)
           results.push({ ...result, entry: result.entry ? toWire(result.entry) : undefined })
           onBatchResult(true)
         } catch (err) {
@@ -50,18 +50,13 @@ async function runOne(manager: MemoryManager, caller: Caller, op: BatchOperation
     case 'get':
       return { status: 200, entry: await manager.get(caller, op.id) }
     case 'replace':
-      return { status: 200, entry: await manager.replace(caller, op.id, op.body, version(op.ifMatch)) }
+      return { status: 200, entry: await manager.replace(caller, op.id, op.body, writePrecondition(op.ifMatch)) }
     case 'patch':
-      return { status: 200, entry: await manager.patch(caller, op.id, op.patch, version(op.ifMatch)) }
+      return { status: 200, entry: await manager.patch(caller, op.id, op.patch, writePrecondition(op.ifMatch)) }
     case 'delete':
-      await manager.delete(caller, op.id, version(op.ifMatch))
+      await manager.delete(caller, op.id, writePrecondition(op.ifMatch))
       return { status: 204 }
     default:
       return assertNever(op)
   }
-}
-
-function version(ifMatch: string | undefined): number | undefined {
-  const v = expectedVersion(ifMatch)
-  return v === 'any' ? undefined : v
 }

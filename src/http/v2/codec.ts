@@ -1,5 +1,6 @@
-/** Domain entry → /v2 wire JSON (RFC 3339 timestamps). */
+/** Domain entry → /v2 wire JSON (RFC 3339 timestamps), and conditional-request headers → preconditions. */
 import type { MemoryEntry } from '../../domain/memory/memory-entry.js'
+import { identityTag, versionTag, type EntityTag, type Precondition } from '../../domain/memory/precondition.js'
 import { AppError } from '../../errors/app-error.js'
 
 export type WireEntry = Omit<MemoryEntry, 'createdAt' | 'updatedAt' | 'expiresAt' | 'lastAccessedAt'> & {
@@ -19,31 +20,47 @@ export function toWire(entry: MemoryEntry): WireEntry {
   }
 }
 
-export function etag(entry: Pick<MemoryEntry, 'version'>): string {
-  return `"${entry.version}"`
+export { identityTag, versionTag }
+
+const TAG = /^(W\/)?"(?:([0-9a-f-]{36})\.)?(\d{1,9})"$/
+
+/** Entity tags of a header list; weak tags are kept apart because If-Match compares strongly. */
+function parseTags(header: string): { strong: EntityTag[]; weak: EntityTag[] } {
+  const strong: EntityTag[] = []
+  const weak: EntityTag[] = []
+  for (const part of header.split(',')) {
+    const match = TAG.exec(part.trim())
+    if (!match) continue // not one of our tags: it can never match
+    const tag = { id: match[2] ?? null, version: Number(match[3]) }
+    ;(match[1] ? weak : strong).push(tag)
+  }
+  return { strong, weak }
 }
 
 /**
- * The version an `If-Match` header names. `*` → 'any' (must exist). A value that is not one of our
- * ETags can never match, so it yields a version no entry has (→ 412), as RFC 9110 requires.
+ * The precondition of a write from `If-Match` and `If-None-Match`. `If-Match: *` → the entry must
+ * exist; `If-None-Match: *` → it must not (create only; by-key upserts). A list matches when any
+ * strong tag matches; tags we never issued and weak tags never match (RFC 9110 §13.1.1).
  */
-export function parseIfMatch(header: string | undefined): number | 'any' | undefined {
-  if (header === undefined) return undefined
-  const value = header.trim()
-  if (value === '*') return 'any'
-  const first = value.split(',')[0]?.trim() ?? ''
-  const match = /^(?:W\/)?"(\d{1,9})"$/.exec(first)
-  if (!match?.[1]) return -1
-  return Number(match[1])
+export function writePrecondition(ifMatch: string | undefined, ifNoneMatch?: string): Precondition {
+  if (ifMatch !== undefined && ifNoneMatch !== undefined) {
+    throw new AppError('validation_failed', 'send If-Match or If-None-Match, not both')
+  }
+  if (ifNoneMatch !== undefined) {
+    if (ifNoneMatch.trim() !== '*') throw new AppError('validation_failed', 'only If-None-Match: * is supported on writes')
+    return { kind: 'absent' }
+  }
+  if (ifMatch === undefined) return { kind: 'none' }
+  if (ifMatch.trim() === '*') return { kind: 'exists' }
+  return { kind: 'match', tags: parseTags(ifMatch).strong }
 }
 
-/** True when an `If-None-Match` header matches the entry (→ 304 on GET). */
-export function ifNoneMatchHits(header: string | undefined, entry: Pick<MemoryEntry, 'version'>): boolean {
+/** `If-None-Match` on a read: weak comparison (RFC 9110 §13.1.2); `*` matches any entry. */
+export function ifNoneMatchHits(header: string | undefined, entry: MemoryEntry): boolean {
   if (header === undefined) return false
-  return header.split(',').some((tag) => {
-    const t = tag.trim()
-    return t === '*' || t.replace(/^W\//, '') === etag(entry)
-  })
+  if (header.trim() === '*') return true
+  const { strong, weak } = parseTags(header)
+  return [...strong, ...weak].some((t) => t.version === entry.version && (t.id === null || t.id === entry.id))
 }
 
 export function assertNever(value: never): never {

@@ -9,8 +9,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
 import type { MemoryStore, StoredResponse } from '../../storage/memory-store.js'
 
-/** How long a claim may stay pending before another request may take it over. */
-const PENDING_TTL_MS = 60_000
+/**
+ * How long a claim may stay pending before another request may take it over (a crashed replica
+ * must not block a key forever). A slow original that finishes later cannot overwrite the
+ * successor's record: completion only applies to a still-pending claim with the same request hash.
+ */
+const PENDING_TTL_MS = 120_000
+/** Responses above this size are not remembered (a batch of large reads); the claim is released. */
+export const MAX_REPLAY_BYTES = 256 * 1024
 
 export async function withIdempotency<Body>(
   store: MemoryStore,
@@ -45,7 +51,12 @@ export async function withIdempotency<Body>(
     })
     throw err
   }
-  await store.completeIdempotencyKey(tool, key, response, ttlMs)
+  if (Buffer.byteLength(JSON.stringify(response.body), 'utf8') > MAX_REPLAY_BYTES) {
+    await store.releaseIdempotencyKey(tool, key)
+    request.log.info({ idempotencyKey: key }, 'response too large to remember for replay; key released')
+  } else if (!(await store.completeIdempotencyKey(tool, key, requestHash, response, ttlMs))) {
+    request.log.warn({ idempotencyKey: key }, 'idempotency claim lapsed before completion; the response is not remembered')
+  }
   return send(reply, response)
 }
 

@@ -1,14 +1,13 @@
 /** /v2/memories: create, list, and read/replace/patch/delete by id (design §5). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { AppError } from '../../errors/app-error.js'
-import { etag, ifNoneMatchHits, toWire } from './codec.js'
+import { ifNoneMatchHits, toWire, versionTag, writePrecondition } from './codec.js'
 import { withIdempotency } from './idempotency.js'
 import {
   ConditionalHeadersSchema, IdParamsSchema, IdempotencyHeadersSchema, ListQuerySchema, MemoryEntryWireSchema,
-  MemoryInputSchema, PageSchema, ProblemSchema,
+  MemoryInputSchema, PageSchema, PatchSchema, ProblemSchema,
 } from './v2.schemas.js'
-import { expectedVersion, type V2Options } from './v2-options.js'
+import type { V2Options } from './v2-options.js'
 
 const tags = ['memories']
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 412: ProblemSchema, 413: ProblemSchema }
@@ -24,7 +23,7 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
     withIdempotency(manager.store, request, reply, idempotencyTtlMs, async () => {
       const { entry, created } = await manager.create(request.caller, request.body)
       if (created) onWrite(entry)
-      const headers: Record<string, string> = { location: `/v2/memories/${entry.id}`, etag: etag(entry) }
+      const headers: Record<string, string> = { location: `/v2/memories/${entry.id}`, etag: versionTag(entry) }
       if (!created) headers['memory-deduplicated'] = 'true'
       return { status: created ? 201 : 200, headers, body: toWire(entry) }
     }))
@@ -50,7 +49,7 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
     },
   }, async (request, reply) => {
     const entry = await manager.get(request.caller, request.params.id)
-    void reply.header('etag', etag(entry))
+    void reply.header('etag', versionTag(entry))
     if (ifNoneMatchHits(request.headers['if-none-match'], entry)) return reply.code(304).send()
     return toWire(entry)
   })
@@ -62,11 +61,10 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
       response: { 200: MemoryEntryWireSchema, 409: ProblemSchema, 422: ProblemSchema, ...errors },
     },
   }, async (request, reply) => {
-    const expect = expectedVersion(request.headers['if-match'])
-    const entry = await mustExistIfMatchAny(expect, () =>
-      manager.replace(request.caller, request.params.id, request.body, numeric(expect)))
+    const pre = writePrecondition(request.headers['if-match'])
+    const entry = await manager.replace(request.caller, request.params.id, request.body, pre)
     onWrite(entry)
-    void reply.header('etag', etag(entry))
+    void reply.header('etag', versionTag(entry))
     return toWire(entry)
   })
 
@@ -74,15 +72,14 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
     schema: {
       tags, summary: 'Update a memory with a JSON merge patch (RFC 7396; If-Match → 412)',
       params: IdParamsSchema, headers: ConditionalHeadersSchema,
-      body: z.record(z.string(), z.unknown()).describe('JSON merge patch of the writable fields'),
+      body: PatchSchema.describe('JSON merge patch of the writable fields'),
       response: { 200: MemoryEntryWireSchema, 409: ProblemSchema, 422: ProblemSchema, ...errors },
     },
   }, async (request, reply) => {
-    const expect = expectedVersion(request.headers['if-match'])
-    const entry = await mustExistIfMatchAny(expect, () =>
-      manager.patch(request.caller, request.params.id, request.body, numeric(expect)))
+    const pre = writePrecondition(request.headers['if-match'])
+    const entry = await manager.patch(request.caller, request.params.id, request.body, pre)
     onWrite(entry)
-    void reply.header('etag', etag(entry))
+    void reply.header('etag', versionTag(entry))
     return toWire(entry)
   })
 
@@ -93,24 +90,7 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
       response: { 204: z.void().describe('Deleted'), ...errors },
     },
   }, async (request, reply) => {
-    const expect = expectedVersion(request.headers['if-match'])
-    await mustExistIfMatchAny(expect, () => manager.delete(request.caller, request.params.id, numeric(expect)))
+    await manager.delete(request.caller, request.params.id, writePrecondition(request.headers['if-match']))
     return reply.code(204).send()
   })
-}
-
-function numeric(expect: number | 'any' | undefined): number | undefined {
-  return expect === 'any' ? undefined : expect
-}
-
-/** `If-Match: *` means "only if it exists": an absent entry is then a failed precondition (412). */
-async function mustExistIfMatchAny<T>(expect: number | 'any' | undefined, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run()
-  } catch (err) {
-    if (expect === 'any' && err instanceof AppError && err.code === 'not_found') {
-      throw new AppError('version_conflict', 'If-Match: * but the entry does not exist', { extensions: { currentVersion: null } })
-    }
-    throw err
-  }
 }

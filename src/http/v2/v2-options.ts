@@ -1,6 +1,5 @@
 import type { MemoryEntry } from '../../domain/memory/memory-entry.js'
 import type { MemoryManager } from '../../domain/memory/memory-manager.js'
-import { parseIfMatch } from './codec.js'
 
 /** What the /v2 route plugins receive from the composition root. */
 export interface V2Options {
@@ -9,5 +8,3 @@ export interface V2Options {
   /** Called after every successful create/replace/patch/upsert (metrics hooks). */
   onWrite: (entry: MemoryEntry) => void
 }
-
-export const expectedVersion = parseIfMatch

@@ -4,9 +4,9 @@
  */
 import { z } from 'zod'
 import { CONTENT_HASH_PATTERN, TOOL_PATTERN, VISIBILITIES } from '../../domain/memory/memory-entry.js'
-import { KeySchema, MemoryInputSchema, TagSchema, TypeSchema, safeText } from '../../domain/memory/memory-input.js'
+import { KeySchema, MemoryInputSchema, PatchSchema, TagSchema, TypeSchema, safeText } from '../../domain/memory/memory-input.js'
 
-export { MemoryInputSchema, KeyedMemoryInputSchema } from '../../domain/memory/memory-input.js'
+export { MemoryInputSchema, KeyedMemoryInputSchema, PatchSchema } from '../../domain/memory/memory-input.js'
 
 export const MemoryEntryWireSchema = z
   .object({
@@ -44,7 +44,10 @@ export const ProblemSchema = z
   .catchall(z.unknown())
   .meta({ id: 'Problem' })
 
-export const IdParamsSchema = z.strictObject({ id: z.uuid() })
+/** A UUID; accepted in any case and normalised to lowercase, the form ids are stored in. */
+export const IdSchema = z.uuid().transform((id) => id.toLowerCase())
+
+export const IdParamsSchema = z.strictObject({ id: IdSchema })
 export const KeyParamsSchema = z.strictObject({ key: KeySchema })
 export const HashParamsSchema = z.strictObject({
   contentHash: z.string().regex(CONTENT_HASH_PATTERN, 'must be sha256: followed by 64 lowercase hex digits'),
@@ -102,10 +105,10 @@ const ifMatch = z.string().max(200).optional().describe('ETag of the version the
 
 export const BatchOperationSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('create'), body: MemoryInputSchema }),
-  z.strictObject({ op: z.literal('get'), id: z.uuid() }),
-  z.strictObject({ op: z.literal('replace'), id: z.uuid(), body: MemoryInputSchema, ifMatch }),
-  z.strictObject({ op: z.literal('patch'), id: z.uuid(), patch: z.record(z.string(), z.unknown()), ifMatch }),
-  z.strictObject({ op: z.literal('delete'), id: z.uuid(), ifMatch }),
+  z.strictObject({ op: z.literal('get'), id: IdSchema }),
+  z.strictObject({ op: z.literal('replace'), id: IdSchema, body: MemoryInputSchema, ifMatch }),
+  z.strictObject({ op: z.literal('patch'), id: IdSchema, patch: PatchSchema, ifMatch }),
+  z.strictObject({ op: z.literal('delete'), id: IdSchema, ifMatch }),
 ])
 export type BatchOperation = z.infer<typeof BatchOperationSchema>
 

@@ -4,16 +4,16 @@
  * that meets one removes it physically, as the SQL store does before its unique indexes would fire.
  */
 import { AppError } from '../../errors/app-error.js'
+import { versionConflict } from '../../errors/conflicts.js'
 import { isExpired, type MemoryEntry } from '../../domain/memory/memory-entry.js'
 import type { EntryTable } from './entry-table.js'
 
-/** `version_conflict` (with `extensions.currentVersion`, 0 when absent) unless `expected` is unset or equal. */
-export function checkVersion(current: number, expected: number | undefined): void {
-  if (expected !== undefined && expected !== current) {
-    throw new AppError('version_conflict', `Expected version ${expected}, found ${current}.`, {
-      extensions: { currentVersion: current },
-    })
-  }
+/**
+ * `version_conflict` unless `expected` is unset or matches the live version `current` (null when
+ * absent, which `expected` 0 — "must not exist" — matches).
+ */
+export function checkVersion(current: number | null, expected: number | undefined): void {
+  if (expected !== undefined && expected !== (current ?? 0)) throw versionConflict(current)
 }
 
 /** `entry` as a replacement of `current`: id, tool, createdAt and access data are kept; version + 1. */
@@ -71,11 +71,7 @@ export function createConstraints(table: EntryTable, now: () => number): Constra
     claimId(tool, id) {
       const existing = table.row(tool, id)
       if (existing === undefined) return
-      if (live(existing)) {
-        throw new AppError('version_conflict', 'An entry with this id already exists.', {
-          extensions: { currentVersion: existing.version },
-        })
-      }
+      if (live(existing)) throw versionConflict(existing.version)
       table.remove(tool, id)
     },
     checkUnique(entry) {

@@ -4,6 +4,7 @@
  * what is live. Entries are kept as private copies: callers of the table must not hand them out.
  */
 import type { MemoryEntry } from '../../domain/memory/memory-entry.js'
+import { pair } from './composite-key.js'
 
 export class EntryTable {
   /** id → tool → entry. The primary key is (tool, id); ids are practically unique on their own. */
@@ -72,8 +73,4 @@ export class EntryTable {
     this.#keys.clear()
     this.#hashes.clear()
   }
-}
-
-function pair(tool: string, value: string): string {
-  return `${tool}\u0000${value}`
 }

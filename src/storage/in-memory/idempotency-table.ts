@@ -1,5 +1,6 @@
 /** Idempotency-Key records for the in-memory store: a pending claim or a remembered response, each with a lapse time. */
 import type { IdempotencyClaim, StoredResponse } from '../memory-store.js'
+import { pair } from './composite-key.js'
 
 interface IdempotencyRecord {
   requestHash: string
@@ -28,15 +29,16 @@ export class IdempotencyTable {
     return { state: 'claimed' }
   }
 
-  /** Store the response under the claim's request hash; a key that was never claimed is left alone. */
-  complete(tool: string, key: string, response: StoredResponse, ttlMs: number): void {
+  /**
+   * Store the response of a claim still pending with `requestHash`; returns false and writes nothing
+   * when there is none (the claim lapsed and was taken over, or was released or pruned).
+   */
+  complete(tool: string, key: string, requestHash: string, response: StoredResponse, ttlMs: number): boolean {
     const record = this.#records.get(pair(tool, key))
-    if (!record) return
-    this.#records.set(pair(tool, key), {
-      requestHash: record.requestHash,
-      expiresAt: this.#now() + ttlMs,
-      response: structuredClone(response),
-    })
+    if (record?.response !== null || record.requestHash !== requestHash) return false
+    const stored = structuredClone(response)
+    this.#records.set(pair(tool, key), { requestHash, expiresAt: this.#now() + ttlMs, response: stored })
+    return true
   }
 
   release(tool: string, key: string): void {
@@ -51,8 +53,4 @@ export class IdempotencyTable {
   clear(): void {
     this.#records.clear()
   }
-}
-
-function pair(tool: string, key: string): string {
-  return `${tool}\u0000${key}`
 }

@@ -10,9 +10,11 @@
  * - `create` (and the insert branch of `upsertByKey`) on an id that a live entry of the tool
  *   already has fails with `version_conflict` (create means "must not exist").
  * - `update` of an absent or expired entry is `not_found` even when `expectVersion` is given.
- * - `version_conflict` carries `extensions.currentVersion` (0 when absent).
+ * - `version_conflict` carries `extensions.currentVersion` (null when absent).
  * - `delete` remembers its tombstone like `applyMirror` does, so an older mirrored entry cannot
- *   bring a locally deleted entry back.
+ *   bring a locally deleted entry back — for the tombstone retention: `purgeExpired` forgets
+ *   tombstones deleted at or before `now - tombstoneRetentionMs` (store clock), after which such
+ *   an entry applies again.
  * - `applyMirror` of an entry compares versions with the stored row even when it has expired, and
  *   displaces other rows of the tool that hold the same key (or, keyless, the same type and content):
  *   the primary already enforced uniqueness, so the mirror's copy of the displaced row is stale.
@@ -20,32 +22,36 @@
 import { AppError } from '../../errors/app-error.js'
 import { isExpired, type MemoryEntry, type Tombstone } from '../../domain/memory/memory-entry.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
-import type {
-  CreateOptions,
-  CreateResult,
-  EntryFilter,
-  MemoryStore,
-  MirrorResult,
-  Page,
-  ScanKey,
-  SearchHit,
-  SearchRequest,
-  StoreClockOptions,
-  StoreStats,
-  ToolStats,
-  WriteOptions,
+import {
+  DEFAULT_TOMBSTONE_RETENTION_MS,
+  type CreateOptions,
+  type CreateResult,
+  type EntryFilter,
+  type MemoryStore,
+  type MirrorResult,
+  type Page,
+  type ScanKey,
+  type SearchHit,
+  type SearchRequest,
+  type StoreClockOptions,
+  type StoreStats,
+  type ToolStats,
+  type WriteOptions,
 } from '../memory-store.js'
+import { pair } from './composite-key.js'
 import { checkVersion, createConstraints, replacement } from './constraints.js'
 import { EntryTable } from './entry-table.js'
 import { compareScanKey, compareText, matchesFilter, newestFirst } from './filters.js'
 import { IdempotencyTable } from './idempotency-table.js'
 import { fulltextScorer, substringScorer } from './text-match.js'
 
-/** Options of the in-memory backend; only the clock. */
+/** Options of the in-memory backend: the clock and the tombstone retention. */
 export type InMemoryStoreOptions = StoreClockOptions
 
 export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryStore {
   const now = options.now ?? Date.now
+  const retention = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS
+  if (!(retention >= 0)) throw new RangeError(`tombstoneRetentionMs must be >= 0 ms (Infinity keeps them), got ${retention}`)
   const table = new EntryTable()
   /** Remembered deletes by `tool\0id`, from `delete` and mirrored tombstones. */
   const tombstones = new Map<string, Tombstone>()
@@ -63,18 +69,29 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
     return [...table.all()].filter((e) => !isExpired(e, at) && matchesFilter(e, filter))
   }
 
-  function insert(entry: MemoryEntry): MemoryEntry {
-    const stored = { ...structuredClone(entry), version: 1 }
-    table.put(stored)
-    return structuredClone(stored)
+  /**
+   * Store `entry` (the table takes it) and return a copy for the caller. Both copies are made before
+   * the table changes, so a value that cannot be cloned leaves nothing half-written.
+   */
+  function put(entry: MemoryEntry): MemoryEntry {
+    const returned = structuredClone(entry)
+    table.put(entry)
+    return returned
   }
 
+  function insert(entry: MemoryEntry): MemoryEntry {
+    return put({ ...structuredClone(entry), version: 1 })
+  }
+
+  /** Remember a delete; a repeated delete of the id keeps the highest version (as the SQL store does). */
   function rememberTombstone(tombstone: Tombstone): void {
-    tombstones.set(`${tombstone.tool}\u0000${tombstone.id}`, structuredClone(tombstone))
+    const copy = structuredClone(tombstone)
+    copy.version = Math.max(copy.version, tombstoneVersion(tombstone.tool, tombstone.id))
+    tombstones.set(pair(tombstone.tool, tombstone.id), copy)
   }
 
   function tombstoneVersion(tool: string, id: string): number {
-    return tombstones.get(`${tool}\u0000${id}`)?.version ?? 0
+    return tombstones.get(pair(tool, id))?.version ?? 0
   }
 
   return {
@@ -138,28 +155,24 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
       if (!current) throw new AppError('not_found', 'No such entry.')
       checkVersion(current.version, options.expectVersion)
       checkUnique(entry)
-      const next = replacement(current, entry)
-      table.put(next)
-      return structuredClone(next)
+      return put(replacement(current, entry))
     },
 
     async upsertByKey(entry, options: WriteOptions = {}) {
       assertOpen()
       const current = keyHolder(entry.tool, entry.key, null)
-      checkVersion(current?.version ?? 0, options.expectVersion)
+      checkVersion(current?.version ?? null, options.expectVersion)
       if (!current) {
         claimId(entry.tool, entry.id)
         return { entry: insert(entry), created: true }
       }
-      const next = replacement(current, entry)
-      table.put(next)
-      return { entry: structuredClone(next), created: false }
+      return { entry: put(replacement(current, entry)), created: false }
     },
 
     async delete(tool, id, options: WriteOptions = {}) {
       assertOpen()
       const current = live(table.row(tool, id))
-      checkVersion(current?.version ?? 0, options.expectVersion)
+      checkVersion(current?.version ?? null, options.expectVersion)
       if (!current) return null
       table.remove(tool, id)
       const tombstone: Tombstone = { tool, id, version: current.version + 1, deletedAt: new Date(now()) }
@@ -216,23 +229,24 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
       return hits.slice(0, Math.max(0, request.limit)).map((h) => ({ entry: structuredClone(h.entry), score: h.score }))
     },
 
-    async stats(): Promise<StoreStats> {
+    async stats(tools?: string[]): Promise<StoreStats> {
       assertOpen()
       const at = now()
+      const only = tools === undefined ? null : new Set(tools)
       const perTool = new Map<string, ToolStats>()
       for (const entry of table.all()) {
-        if (isExpired(entry, at)) continue
+        if (isExpired(entry, at) || (only !== null && !only.has(entry.tool))) continue
         let stats = perTool.get(entry.tool)
         if (!stats) perTool.set(entry.tool, (stats = { tool: entry.tool, entries: 0, tokens: 0, types: {} }))
         stats.entries += 1
         stats.tokens += entry.tokens
         stats.types[entry.type] = (stats.types[entry.type] ?? 0) + 1
       }
-      const tools = [...perTool.values()].sort((a, b) => compareText(a.tool, b.tool))
+      const sorted = [...perTool.values()].sort((a, b) => compareText(a.tool, b.tool))
       return {
-        entries: tools.reduce((n, s) => n + s.entries, 0),
-        tokens: tools.reduce((n, s) => n + s.tokens, 0),
-        tools,
+        entries: sorted.reduce((n, s) => n + s.entries, 0),
+        tokens: sorted.reduce((n, s) => n + s.tokens, 0),
+        tools: sorted,
       }
     },
 
@@ -253,7 +267,14 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
         .sort((a, b) => a.expiresAt!.getTime() - b.expiresAt!.getTime() || compareScanKey(a, b))
         .slice(0, Math.max(0, limit))
       for (const entry of expired) table.remove(entry.tool, entry.id)
-      idempotency.prune(now())
+      const clock = now()
+      idempotency.prune(clock)
+      let forgotten = 0
+      for (const [k, tombstone] of [...tombstones].sort(([, a], [, b]) => a.deletedAt.getTime() - b.deletedAt.getTime())) {
+        if (forgotten >= limit || tombstone.deletedAt.getTime() > clock - retention) break
+        tombstones.delete(k)
+        forgotten += 1
+      }
       return expired.length
     },
 
@@ -262,9 +283,9 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
       return idempotency.claim(tool, key, requestHash, ttlMs)
     },
 
-    async completeIdempotencyKey(tool, key, response, ttlMs) {
+    async completeIdempotencyKey(tool, key, requestHash, response, ttlMs) {
       assertOpen()
-      idempotency.complete(tool, key, response, ttlMs)
+      return idempotency.complete(tool, key, requestHash, response, ttlMs)
     },
 
     async releaseIdempotencyKey(tool, key) {

@@ -1,8 +1,16 @@
 /**
- * `EntryFilter` → SQL conditions on `memories AS m`, with every value bound as a parameter.
- * Access filtering happens here, inside the query, so that pages are never filtered after LIMIT.
- * Semantics match the in-memory store: an empty `tools` or `types` list matches nothing, an empty
- * `tags` list matches everything.
+ * `EntryFilter` → SQL for listings and search on `memories AS m`, with every value bound as a
+ * parameter. Access filtering happens here, inside the query, so that pages are never filtered
+ * after LIMIT. Semantics match the in-memory store: an empty `tools` or `types` list matches
+ * nothing, an empty `tags` list matches everything.
+ *
+ * A filter becomes a `ReadPlan`: one condition per readable *source* (the caller's tool, each
+ * granted tool, shared entries of every other tool) plus the conditions all sources share. The
+ * statements in `queries-read.ts` run each source as its own branch, so every branch walks an index
+ * in id order (the primary key (tool, id) for a tool, `memories_shared_id_idx` for shared entries)
+ * instead of one scan filtering `tool = $1 OR visibility = 'shared'` over the whole table.
+ * Sources are disjoint (the shared source excludes every tool that has a branch of its own), so no
+ * entry is returned twice.
  */
 import type { EntryFilter } from '../memory-store.js'
 
@@ -22,31 +30,68 @@ export class SqlParams {
   }
 }
 
-/** Conditions (joined by AND) selecting live entries passing `filter` at `now`. */
-export function filterConditions(filter: EntryFilter, params: SqlParams, now: Date): string {
-  const { access } = filter
-  const readable = [`m.tool = ${params.add(access.tool)}::text`]
-  if (access.grantedTools.length > 0) readable.push(`m.tool = ANY(${params.add(access.grantedTools)}::text[])`)
-  if (access.includeShared) readable.push(`m.visibility = 'shared'`)
+export interface ReadPlan {
+  /** One condition per readable source, each the head of its own branch; empty when nothing can match. */
+  sources: string[]
+  /** Conditions (joined by AND) every branch adds: expiry, types, tags, key, visibility. */
+  common: string
+}
 
-  const conditions = [
-    `(m.expires_at IS NULL OR m.expires_at > ${params.add(now)}::timestamptz)`,
-    `(${readable.join(' OR ')})`,
-  ]
-  if (filter.tools?.length === 1) {
-    // `=` rather than `= ANY(…)` lets the planner walk the (tool, id) primary key backwards.
-    conditions.push(`m.tool = ${params.add(filter.tools[0])}::text`)
-  } else if (filter.tools !== undefined) {
-    conditions.push(`m.tool = ANY(${params.add(filter.tools)}::text[])`)
+/**
+ * Granted tools beyond this many share one `tool = ANY(…)` branch (sorted by id after the fetch)
+ * instead of one index-ordered branch each, to bound the statement's size.
+ */
+export const MAX_GRANTED_BRANCHES = 16
+
+/** The plan for live entries passing `filter` at `now`. */
+export function readPlan(filter: EntryFilter, params: SqlParams, now: Date): ReadPlan {
+  const common = commonConditions(filter, params, now)
+  if (filter.types?.length === 0) return { sources: [], common }
+  const { access } = filter
+  const wanted = (tool: string) => filter.tools === undefined || filter.tools.includes(tool)
+  /** Tools readable whatever the visibility: each gets a branch of its own. */
+  const readable = [...new Set([access.tool, ...access.grantedTools])]
+  const sources: string[] = []
+
+  if (wanted(access.tool)) sources.push(toolIs(access.tool, params))
+  const granted = readable.filter((tool) => tool !== access.tool && wanted(tool))
+  if (granted.length > MAX_GRANTED_BRANCHES) sources.push(`m.tool = ANY(${params.add(granted)}::text[])`)
+  else for (const tool of granted) sources.push(toolIs(tool, params))
+
+  // Shared entries of every other tool. `visibility = 'shared'` spelled as a literal, so that the
+  // planner can use the partial index memories_shared_id_idx.
+  if (access.includeShared && filter.visibility !== 'private') {
+    if (filter.tools === undefined) {
+      sources.push(`m.visibility = 'shared' AND m.tool <> ALL(${params.add(readable)}::text[])`)
+    } else {
+      const others = [...new Set(filter.tools)].filter((tool) => !readable.includes(tool))
+      if (others.length === 1) sources.push(`m.visibility = 'shared' AND ${toolIs(others[0]!, params)}`)
+      else if (others.length > 1) sources.push(`m.visibility = 'shared' AND m.tool = ANY(${params.add(others)}::text[])`)
+    }
   }
-  if (filter.types !== undefined) conditions.push(`m.type = ANY(${params.add(filter.types)}::text[])`)
-  if (filter.tags !== undefined && filter.tags.length > 0) conditions.push(`m.tags @> ${params.add(filter.tags)}::text[]`)
-  if (filter.key !== undefined) conditions.push(`m.key = ${params.add(filter.key)}::text`)
-  if (filter.visibility !== undefined) conditions.push(`m.visibility = ${params.add(filter.visibility)}::text`)
-  return conditions.join(' AND ')
+  return { sources, common }
 }
 
 /** A LIKE pattern matching `text` literally anywhere: `%`, `_` and `\` escaped (ESCAPE '\'). */
 export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+/** `=` rather than `= ANY(…)`: lets the planner walk the (tool, id) primary key backwards. */
+function toolIs(tool: string, params: SqlParams): string {
+  return `m.tool = ${params.add(tool)}::text`
+}
+
+function commonConditions(filter: EntryFilter, params: SqlParams, now: Date): string {
+  const conditions = [`(m.expires_at IS NULL OR m.expires_at > ${params.add(now)}::timestamptz)`]
+  if (filter.types?.length === 1) {
+    // `=` rather than `= ANY(…)`: a one-type listing of a tool walks (tool, type, id) backwards.
+    conditions.push(`m.type = ${params.add(filter.types[0])}::text`)
+  } else if (filter.types !== undefined) {
+    conditions.push(`m.type = ANY(${params.add(filter.types)}::text[])`)
+  }
+  if (filter.tags !== undefined && filter.tags.length > 0) conditions.push(`m.tags @> ${params.add(filter.tags)}::text[]`)
+  if (filter.key !== undefined) conditions.push(`m.key = ${params.add(filter.key)}::text`)
+  if (filter.visibility !== undefined) conditions.push(`m.visibility = ${params.add(filter.visibility)}::text`)
+  return conditions.join(' AND ')
 }

@@ -3,7 +3,7 @@
  * borrowed per statement, or held for the length of a transaction.
  */
 import pg from 'pg'
-import { backendUnavailable, isConnectionError } from './sql-errors.js'
+import { guardConnection } from './sql-errors.js'
 import type { QueryResult, SqlDriver, SqlQueryable } from './sql-driver.js'
 
 export interface PgDriverOptions {
@@ -38,6 +38,9 @@ export interface PgDriver extends SqlDriver {
   readonly label: 'postgres'
   poolStats(): PoolStats
 }
+
+/** Every driver call goes through this: connection failures become `backend_unavailable`. */
+const guard = <T>(fn: () => Promise<T>): Promise<T> => guardConnection('postgres', fn)
 
 export function createPgDriver(options: PgDriverOptions): PgDriver {
   const pool = new pg.Pool({
@@ -93,14 +96,5 @@ export function createPgDriver(options: PgDriverOptions): PgDriver {
       await pool.end()
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-  }
-}
-
-/** Run `fn`, turning connection failures into `backend_unavailable`. */
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (err) {
-    throw isConnectionError(err) ? backendUnavailable('postgres', err) : err
   }
 }

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
-import { backendUnavailable, isConnectionError } from './sql-errors.js'
+import { guardConnection } from './sql-errors.js'
 import type { QueryResult, SqlDriver, SqlQueryable } from './sql-driver.js'
 
 export interface PgliteDriverOptions {
@@ -34,6 +34,9 @@ export function pgliteDataDirFromUrl(url: string, cwd = process.cwd()): string |
   const path = url.slice(prefix.length)
   return path === '' || path === 'memory' ? undefined : resolve(cwd, path)
 }
+
+/** Every driver call goes through this: connection failures become `backend_unavailable`. */
+const guard = <T>(fn: () => Promise<T>): Promise<T> => guardConnection('pglite', fn)
 
 export function createPgliteDriver(options: PgliteDriverOptions = {}): PgliteDriver {
   const dataDir = options.dataDir === undefined ? null : resolve(options.dataDir)
@@ -65,14 +68,5 @@ export function createPgliteDriver(options: PgliteDriverOptions = {}): PgliteDri
       closed = true
       await db.close()
     },
-  }
-}
-
-/** Run `fn`, turning a closed or failed engine into `backend_unavailable`. */
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (err) {
-    throw isConnectionError(err) ? backendUnavailable('pglite', err) : err
   }
 }

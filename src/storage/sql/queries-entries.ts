@@ -8,20 +8,37 @@
  * delete that row in the same statement (the `cleared` CTE, forced to run before the write by
  * reading its count), since expired entries count as absent.
  */
-import { MEMORY_COLUMNS } from './rows.js'
+import {
+  assignments,
+  ENTRY_PARAMS,
+  excluded,
+  MEMORY_COLUMN_NAMES,
+  MEMORY_COLUMNS,
+  REPLACED_COLUMNS,
+  REPLACEMENT_PARAMS,
+} from './rows.js'
 
 /** `(expires_at IS NULL OR expires_at > $n)` for the `$now` parameter `n`. */
 export function live(param: number, alias = ''): string {
   return `(${alias}expires_at IS NULL OR ${alias}expires_at > $${param}::timestamptz)`
 }
 
-/** `$1..$17` of `entryValues()` with `version` (an SQL expression) in its column slot. */
-function insertValues(version: string): string {
-  return (
-    '$1::text, $2::uuid, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::text[], $9::float8, $10::text, ' +
-    `$11::text, $12::int, ${version}, $13::timestamptz, $14::timestamptz, $15::timestamptz, $16::timestamptz, $17::bigint`
-  )
+/** The `$1..$17` of `ENTRY_PARAMS` in `MEMORY_COLUMNS` order, with `version` (an SQL expression) in its slot. */
+export function insertValues(version: string): string {
+  return MEMORY_COLUMN_NAMES.map((c) => (c === 'version' ? version : ENTRY_PARAMS.param(c))).join(', ')
 }
+
+/** `SET` list of a replacement from `source` (placeholders or EXCLUDED), version + 1 over `table`. */
+function replaceSet(source: (column: (typeof REPLACED_COLUMNS)[number]) => string, table: string): string {
+  return `${assignments(REPLACED_COLUMNS, source)}, version = ${table}.version + 1`
+}
+
+/** Placeholders of the insert statements (`ENTRY_PARAMS`). */
+const e = (column: (typeof ENTRY_PARAMS.columns)[number]) => ENTRY_PARAMS.param(column)
+/** Placeholders of the replacement statements (`REPLACEMENT_PARAMS`). */
+const r = (column: (typeof REPLACED_COLUMNS)[number] | 'tool') => REPLACEMENT_PARAMS.param(column)
+/** The first parameter after the replacement columns ($14). */
+const AFTER_REPLACEMENT = REPLACEMENT_PARAMS.next
 
 /** Purpose: one live entry. Params: $1 tool, $2 id, $3 now. Returns: 0..1 MemoryRow. */
 export const GET = `SELECT ${MEMORY_COLUMNS} FROM memories WHERE tool = $1 AND id = $2::uuid AND ${live(3)}`
@@ -53,9 +70,9 @@ export const CREATE = `
 WITH cleared AS (
   DELETE FROM memories
   WHERE tool = $1 AND expires_at <= $18::timestamptz
-    AND (id = $2::uuid
-      OR ($4::text IS NOT NULL AND key = $4::text)
-      OR ($4::text IS NULL AND key IS NULL AND type = $3::text AND content_hash = $11::text))
+    AND (id = ${e('id')}
+      OR (${e('key')} IS NOT NULL AND key = ${e('key')})
+      OR (${e('key')} IS NULL AND key IS NULL AND type = ${e('type')} AND content_hash = ${e('content_hash')}))
   RETURNING 1
 )
 INSERT INTO memories (${MEMORY_COLUMNS})
@@ -72,7 +89,7 @@ export const CREATE_DEDUPE = `
 WITH cleared AS (
   DELETE FROM memories
   WHERE tool = $1 AND expires_at <= $18::timestamptz
-    AND (id = $2::uuid OR (key IS NULL AND type = $3::text AND content_hash = $11::text))
+    AND (id = ${e('id')} OR (key IS NULL AND type = ${e('type')} AND content_hash = ${e('content_hash')}))
   RETURNING 1
 ), inserted AS (
   INSERT INTO memories (${MEMORY_COLUMNS})
@@ -83,32 +100,31 @@ WITH cleared AS (
 SELECT true AS created, ${MEMORY_COLUMNS} FROM inserted
 UNION ALL
 (SELECT false AS created, ${MEMORY_COLUMNS} FROM memories
-  WHERE tool = $1 AND type = $3::text AND content_hash = $11::text AND key IS NULL AND ${live(18)}
+  WHERE tool = $1 AND type = ${e('type')} AND content_hash = ${e('content_hash')} AND key IS NULL AND ${live(18)}
     AND NOT EXISTS (SELECT 1 FROM inserted)
   ORDER BY id LIMIT 1)`
 
 /**
  * Purpose: conditional replace of a live entry; id, tool, created_at, last_accessed_at and
- * access_count are kept, version + 1. Params: $1 tool, $2 id, $3 type, $4 key, $5 content,
- * $6 content_type, $7 metadata json, $8 tags, $9 importance, $10 visibility, $11 content_hash,
- * $12 tokens, $13 updated_at, $14 expires_at, $15 expected version or null, $16 now.
+ * access_count are kept, version + 1. Params: $1..$13 replacementValues(entry) (tool, then
+ * REPLACED_COLUMNS), $14 id, $15 expected version or null, $16 now.
  * Returns: the updated MemoryRow, or no row (absent, expired or other version).
  */
-export const UPDATE = `
+export const UPDATE = (() => {
+  const [id, expected, now] = [AFTER_REPLACEMENT, AFTER_REPLACEMENT + 1, AFTER_REPLACEMENT + 2]
+  return `
 WITH cleared AS (
   DELETE FROM memories
-  WHERE tool = $1 AND id <> $2::uuid AND expires_at <= $16::timestamptz
-    AND (($4::text IS NOT NULL AND key = $4::text)
-      OR ($4::text IS NULL AND key IS NULL AND type = $3::text AND content_hash = $11::text))
+  WHERE tool = $1 AND id <> $${id}::uuid AND expires_at <= $${now}::timestamptz
+    AND ((${r('key')} IS NOT NULL AND key = ${r('key')})
+      OR (${r('key')} IS NULL AND key IS NULL AND type = ${r('type')} AND content_hash = ${r('content_hash')}))
   RETURNING 1
 )
-UPDATE memories AS m SET
-  type = $3::text, key = $4::text, content = $5::text, content_type = $6::text, metadata = $7::jsonb,
-  tags = $8::text[], importance = $9::float8, visibility = $10::text, content_hash = $11::text, tokens = $12::int,
-  updated_at = $13::timestamptz, expires_at = $14::timestamptz, version = m.version + 1
+UPDATE memories AS m SET ${replaceSet(r, 'm')}
 FROM (SELECT count(*) FROM cleared) AS c
-WHERE m.tool = $1 AND m.id = $2::uuid AND ${live(16, 'm.')} AND ($15::int IS NULL OR m.version = $15::int)
+WHERE m.tool = $1 AND m.id = $${id}::uuid AND ${live(now, 'm.')} AND ($${expected}::int IS NULL OR m.version = $${expected}::int)
 RETURNING ${MEMORY_COLUMNS}`
+})()
 
 /**
  * Purpose: upsert by key: replace the live holder of (tool, key) (its id and created_at kept,
@@ -119,31 +135,23 @@ RETURNING ${MEMORY_COLUMNS}`
 export const UPSERT_BY_KEY = `
 WITH cleared AS (
   DELETE FROM memories
-  WHERE tool = $1 AND expires_at <= $18::timestamptz AND (key = $4::text OR id = $2::uuid)
+  WHERE tool = $1 AND expires_at <= $18::timestamptz AND (key = ${e('key')} OR id = ${e('id')})
   RETURNING 1
 )
 INSERT INTO memories (${MEMORY_COLUMNS})
 SELECT ${insertValues('1')} FROM (SELECT count(*) FROM cleared) AS c
-ON CONFLICT (tool, key) WHERE key IS NOT NULL DO UPDATE SET
-  type = EXCLUDED.type, content = EXCLUDED.content, content_type = EXCLUDED.content_type,
-  metadata = EXCLUDED.metadata, tags = EXCLUDED.tags, importance = EXCLUDED.importance,
-  visibility = EXCLUDED.visibility, content_hash = EXCLUDED.content_hash, tokens = EXCLUDED.tokens,
-  updated_at = EXCLUDED.updated_at, expires_at = EXCLUDED.expires_at, version = memories.version + 1
+ON CONFLICT (tool, key) WHERE key IS NOT NULL DO UPDATE SET ${replaceSet(excluded, 'memories')}
   WHERE $19::boolean
 RETURNING ${MEMORY_COLUMNS}`
 
 /**
- * Purpose: replace the live holder of (tool, key) if its version matches. Params: $1 tool, $2 key,
- * $3 type, $4 content, $5 content_type, $6 metadata json, $7 tags, $8 importance, $9 visibility,
- * $10 content_hash, $11 tokens, $12 updated_at, $13 expires_at, $14 expected version, $15 now.
+ * Purpose: replace the live holder of (tool, key) if its version matches. Params: $1..$13
+ * replacementValues(entry) (the key among them), $14 expected version, $15 now.
  * Returns: the updated MemoryRow, or no row.
  */
 export const UPDATE_BY_KEY = `
-UPDATE memories SET
-  type = $3::text, content = $4::text, content_type = $5::text, metadata = $6::jsonb, tags = $7::text[],
-  importance = $8::float8, visibility = $9::text, content_hash = $10::text, tokens = $11::int,
-  updated_at = $12::timestamptz, expires_at = $13::timestamptz, version = version + 1
-WHERE tool = $1 AND key = $2::text AND ${live(15)} AND version = $14::int
+UPDATE memories SET ${replaceSet(r, 'memories')}
+WHERE tool = $1 AND key = ${r('key')} AND ${live(AFTER_REPLACEMENT + 1)} AND version = $${AFTER_REPLACEMENT}::int
 RETURNING ${MEMORY_COLUMNS}`
 
 /**

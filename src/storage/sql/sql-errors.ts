@@ -53,6 +53,15 @@ export function backendUnavailable(backend: string, cause: unknown): AppError {
   return new AppError('backend_unavailable', `The ${backend} storage backend is unavailable.`, { cause })
 }
 
+/** Run `fn`, turning connection failures (a closed pool or engine too) into `backend_unavailable`. Both drivers wrap every call in it. */
+export async function guardConnection<T>(backend: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw isConnectionError(err) ? backendUnavailable(backend, err) : err
+  }
+}
+
 /**
  * Map any error thrown by a driver to what the store throws: AppErrors pass through; known
  * SQLSTATEs become AppErrors; anything else is returned unchanged (it becomes `internal`).

@@ -50,7 +50,12 @@ export function mirrorAndUpkeepOperations(ctx: StoreContext): MirrorAndUpkeepOpe
 
     async purgeExpired(now, limit) {
       const size = Math.max(0, Math.floor(limit))
-      const { rows } = await db.query<{ purged: number }>(PURGE_EXPIRED, [new Date(now), size, ctx.now()])
+      const clock = ctx.now()
+      // Tombstones deleted at or before this are forgotten; an infinite retention keeps them all.
+      const cutoff = new Date(clock.getTime() - ctx.tombstoneRetentionMs)
+      const { rows } = await db.query<{ purged: number }>(PURGE_EXPIRED, [
+        new Date(now), size, clock, Number.isNaN(cutoff.getTime()) ? null : cutoff,
+      ])
       return Number(rows[0]?.purged ?? 0)
     },
 
@@ -65,10 +70,11 @@ export function mirrorAndUpkeepOperations(ctx: StoreContext): MirrorAndUpkeepOpe
       throw new AppError('backend_unavailable', 'The Idempotency-Key claim did not settle; retry the request.')
     },
 
-    async completeIdempotencyKey(tool, key, response, ttlMs) {
-      await db.query(COMPLETE_IDEMPOTENCY_KEY, [
-        tool, key, JSON.stringify(response), new Date(ctx.now().getTime() + ttlMs),
+    async completeIdempotencyKey(tool, key, requestHash, response, ttlMs) {
+      const { rows } = await db.query(COMPLETE_IDEMPOTENCY_KEY, [
+        tool, key, requestHash, JSON.stringify(response), new Date(ctx.now().getTime() + ttlMs),
       ])
+      return rows.length > 0
     },
 
     async releaseIdempotencyKey(tool, key) {

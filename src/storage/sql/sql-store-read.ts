@@ -2,9 +2,9 @@
 import type { MemoryEntry } from '../../domain/memory/memory-entry.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
 import type { MemoryStore, SearchHit, StoreStats, ToolStats } from '../memory-store.js'
-import { containsPattern, filterConditions, SqlParams } from './filter-sql.js'
 import { FIND_BY_HASH, FIND_BY_KEY, GET, GET_BY_ID, GET_MANY } from './queries-entries.js'
-import { fulltextStatement, listStatement, SCAN_AFTER, SCAN_FIRST, STATS, substringStatement } from './queries-ops.js'
+import { SCAN_AFTER, SCAN_FIRST, STATS, STATS_OF_TOOLS } from './queries-ops.js'
+import { listQuery, searchQuery } from './queries-read.js'
 import { isStoredId, type MemoryRow, toEntry } from './rows.js'
 import type { StoreContext } from './store-context.js'
 
@@ -48,50 +48,38 @@ export function readOperations(ctx: StoreContext): ReadOperations {
     async query(filter, cursor, limit) {
       const after = cursor === null ? null : decodeCursor(cursor)
       const size = Math.max(0, Math.floor(limit))
-      const params = new SqlParams()
-      const where = filterConditions(filter, params, ctx.now())
-      const afterParam = after === null ? null : params.next
-      if (after !== null) params.add(after)
-      const limitParam = params.next
-      params.add(size + 1)
-      const rows = await many(listStatement(where, afterParam, limitParam), params.values)
+      const statement = listQuery(filter, after, size, ctx.now())
+      const rows = statement === null ? [] : await many(statement.text, statement.values)
       const items = rows.slice(0, size)
       const last = items[items.length - 1]
       return { items, nextCursor: rows.length > size && last ? encodeCursor(last.id) : null }
     },
 
     async search(request) {
-      const limit = Math.max(0, Math.floor(request.limit))
-      if (limit === 0 || (request.mode === 'substring' && request.text.length === 0)) return []
-      const params = new SqlParams()
-      params.add(request.text)
-      if (request.mode === 'substring') params.add(containsPattern(request.text))
-      const where = filterConditions(request.filter, params, ctx.now())
-      const limitParam = params.next
-      params.add(limit)
-      const statement =
-        request.mode === 'fulltext' ? fulltextStatement(where, limitParam) : substringStatement(where, limitParam)
-      const { rows } = await db.query<MemoryRow & { score: number }>(statement, params.values)
+      const statement = searchQuery(request, ctx.now())
+      if (statement === null) return []
+      const { rows } = await db.query<MemoryRow & { score: number }>(statement.text, statement.values)
       return rows.map((row): SearchHit => ({ entry: toEntry(row), score: Number(row.score) }))
     },
 
-    async stats(): Promise<StoreStats> {
+    async stats(tools): Promise<StoreStats> {
+      if (tools?.length === 0) return { entries: 0, tokens: 0, tools: [] }
       const { rows } = await db.query<{ tool: string; type: string; entries: number; tokens: string | number }>(
-        STATS,
-        [ctx.now()],
+        tools === undefined ? STATS : STATS_OF_TOOLS,
+        tools === undefined ? [ctx.now()] : [ctx.now(), tools],
       )
-      const tools: ToolStats[] = []
+      const perTool: ToolStats[] = []
       for (const row of rows) {
-        let current = tools[tools.length - 1]
-        if (current?.tool !== row.tool) tools.push((current = { tool: row.tool, entries: 0, tokens: 0, types: {} }))
+        let current = perTool[perTool.length - 1]
+        if (current?.tool !== row.tool) perTool.push((current = { tool: row.tool, entries: 0, tokens: 0, types: {} }))
         current.entries += Number(row.entries)
         current.tokens += Number(row.tokens)
         current.types[row.type] = Number(row.entries)
       }
       return {
-        entries: tools.reduce((n, s) => n + s.entries, 0),
-        tokens: tools.reduce((n, s) => n + s.tokens, 0),
-        tools,
+        entries: perTool.reduce((n, s) => n + s.entries, 0),
+        tokens: perTool.reduce((n, s) => n + s.tokens, 0),
+        tools: perTool,
       }
     },
 

@@ -1,5 +1,6 @@
 /** Write operations of the SQL store: create, update, upsert by key, delete. One statement each on the common path. */
 import { AppError } from '../../errors/app-error.js'
+import { versionConflict } from '../../errors/conflicts.js'
 import type { MemoryEntry } from '../../domain/memory/memory-entry.js'
 import type { CreateResult, MemoryStore } from '../memory-store.js'
 import {
@@ -12,8 +13,16 @@ import {
   VERSION_BY_ID,
   VERSION_BY_KEY,
 } from './queries-entries.js'
-import { entryValues, isStoredId, type MemoryRow, toEntry, toTombstone, type TombstoneRow } from './rows.js'
-import { isIdTaken, type StoreContext, versionConflict, versionOf } from './store-context.js'
+import {
+  entryValues,
+  isStoredId,
+  type MemoryRow,
+  replacementValues,
+  toEntry,
+  toTombstone,
+  type TombstoneRow,
+} from './rows.js'
+import { isIdTaken, type StoreContext, versionOf } from './store-context.js'
 
 type WriteOperations = Pick<MemoryStore, 'create' | 'update' | 'upsertByKey' | 'delete'>
 
@@ -26,11 +35,7 @@ export function writeOperations(ctx: StoreContext): WriteOperations {
   /** Rethrow `err`, giving a taken id its `version_conflict` with the live version. */
   async function idTaken(err: unknown, entry: MemoryEntry): Promise<never> {
     if (!isIdTaken(err)) throw err
-    const current = await versionOf(ctx, VERSION_BY_ID, [entry.tool, entry.id, ctx.now()])
-    throw new AppError('version_conflict', 'An entry with this id already exists.', {
-      extensions: { currentVersion: current ?? 0 },
-      cause: err,
-    })
+    throw versionConflict(await versionOf(ctx, VERSION_BY_ID, [entry.tool, entry.id, ctx.now()]))
   }
 
   return {
@@ -54,28 +59,21 @@ export function writeOperations(ctx: StoreContext): WriteOperations {
 
     async update(entry, options = {}) {
       if (!isStoredId(entry.id)) throw notFound()
-      const e = entry
       const expect = options.expectVersion
-      const { rows } = await db.query<MemoryRow>(UPDATE, [
-        e.tool, e.id, e.type, e.key, e.content, e.contentType, JSON.stringify(e.metadata), e.tags, e.importance,
-        e.visibility, e.contentHash, e.tokens, e.updatedAt, e.expiresAt, expect ?? null, ctx.now(),
-      ])
+      const { rows } = await db.query<MemoryRow>(UPDATE, [...replacementValues(entry), entry.id, expect ?? null, ctx.now()])
       if (rows[0]) return toEntry(rows[0])
-      const current = expect === undefined ? null : await versionOf(ctx, VERSION_BY_ID, [e.tool, e.id, ctx.now()])
-      if (current === null || expect === undefined) throw notFound()
-      throw versionConflict(expect, current)
+      const current = expect === undefined ? null : await versionOf(ctx, VERSION_BY_ID, [entry.tool, entry.id, ctx.now()])
+      if (current === null) throw notFound()
+      throw versionConflict(current)
     },
 
     async upsertByKey(entry, options = {}): Promise<CreateResult> {
       const e = entry
       const expect = options.expectVersion
       if (expect !== undefined && expect !== 0) {
-        const { rows } = await db.query<MemoryRow>(UPDATE_BY_KEY, [
-          e.tool, e.key, e.type, e.content, e.contentType, JSON.stringify(e.metadata), e.tags, e.importance,
-          e.visibility, e.contentHash, e.tokens, e.updatedAt, e.expiresAt, expect, ctx.now(),
-        ])
+        const { rows } = await db.query<MemoryRow>(UPDATE_BY_KEY, [...replacementValues(e), expect, ctx.now()])
         if (rows[0]) return { entry: toEntry(rows[0]), created: false }
-        throw versionConflict(expect, (await versionOf(ctx, VERSION_BY_KEY, [e.tool, e.key, ctx.now()])) ?? 0)
+        throw versionConflict(await versionOf(ctx, VERSION_BY_KEY, [e.tool, e.key, ctx.now()]))
       }
       assertStoredId(e.id)
       let rows: MemoryRow[]
@@ -85,7 +83,7 @@ export function writeOperations(ctx: StoreContext): WriteOperations {
         return idTaken(err, e)
       }
       if (rows[0]) return { entry: toEntry(rows[0]), created: Number(rows[0].version) === 1 }
-      throw versionConflict(0, (await versionOf(ctx, VERSION_BY_KEY, [e.tool, e.key, ctx.now()])) ?? 0)
+      throw versionConflict(await versionOf(ctx, VERSION_BY_KEY, [e.tool, e.key, ctx.now()]))
     },
 
     async delete(tool, id, options = {}) {
@@ -96,9 +94,9 @@ export function writeOperations(ctx: StoreContext): WriteOperations {
         if (rows[0]) return toTombstone(rows[0])
       }
       if (expect === undefined) return null
-      const current = isStoredId(id) ? ((await versionOf(ctx, VERSION_BY_ID, [tool, id, ctx.now()])) ?? 0) : 0
-      if (expect === 0 && current === 0) return null
-      throw versionConflict(expect, current)
+      const current = isStoredId(id) ? await versionOf(ctx, VERSION_BY_ID, [tool, id, ctx.now()]) : null
+      if (expect === 0 && current === null) return null
+      throw versionConflict(current)
     },
   }
 }

@@ -4,7 +4,7 @@
  * driver's. Operations live in three groups (read, write, mirror/maintenance); every error leaving
  * the store goes through `toStoreError`, the one SQLSTATE → AppError mapping.
  */
-import type { MemoryStore, StoreClockOptions } from '../memory-store.js'
+import { DEFAULT_TOMBSTONE_RETENTION_MS, type MemoryStore, type StoreClockOptions } from '../memory-store.js'
 import { assertSchemaCurrent, migrate, type MigrationOptions } from './migrator.js'
 import type { SqlDriver } from './sql-driver.js'
 import { backendUnavailable, toStoreError } from './sql-errors.js'
@@ -26,7 +26,13 @@ export interface SqlStoreOptions extends StoreClockOptions {
 /** A MemoryStore over `driver`. The store owns the driver: `close()` closes it. */
 export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions): MemoryStore {
   const clock = options.now ?? Date.now
-  const ctx: StoreContext = { db: driver, now: () => new Date(clock()) }
+  const retention = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS
+  if (!(retention >= 0)) throw new RangeError(`tombstoneRetentionMs must be >= 0 ms (Infinity keeps them), got ${retention}`)
+  const ctx: StoreContext = {
+    db: driver,
+    now: () => new Date(clock()),
+    tombstoneRetentionMs: retention,
+  }
   const migration: MigrationOptions = options.migrationsDir === undefined ? {} : { dir: options.migrationsDir }
 
   const store: MemoryStore = {

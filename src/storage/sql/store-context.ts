@@ -1,18 +1,12 @@
-/** What the SQL store's operation groups share: the driver, the clock, and conflict helpers. */
-import { AppError } from '../../errors/app-error.js'
+/** What the SQL store's operation groups share: the driver, the clock, tombstone retention and small helpers. */
 import type { SqlDriver } from './sql-driver.js'
 
 export interface StoreContext {
   db: SqlDriver
   /** The store clock as a Date, for `$now` parameters. */
   now(): Date
-}
-
-/** `version_conflict` with the stored version (0 when absent) in `extensions.currentVersion`. */
-export function versionConflict(expected: number, current: number): AppError {
-  return new AppError('version_conflict', `Expected version ${expected}, found ${current}.`, {
-    extensions: { currentVersion: current },
-  })
+  /** Tombstones deleted at or before `now - tombstoneRetentionMs` are purged; Infinity keeps them. */
+  tombstoneRetentionMs: number
 }
 
 /** The `version` of the first row, or null when there is none. */

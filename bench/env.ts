@@ -1,0 +1,88 @@
+/**
+ * Benchmark settings, read once from the environment. Every run is bounded: durations, row counts
+ * and connection counts have hard caps, and every URL must point at this machine.
+ *
+ *   BENCH_QUICK=1            3 s per scenario, 100 000 entries, 1 s warm-up (smoke run)
+ *   BENCH_DURATION=10        seconds per measured scenario (1..120)
+ *   BENCH_WARMUP=2           seconds of unmeasured warm-up before each scenario (0..30)
+ *   BENCH_CONNECTIONS=50     concurrent connections, the same for bare and service runs (1..1000)
+ *   BENCH_PROBE_CONNECTIONS=4  list/search are also run at this many connections (latency without
+ *                            closed-loop queueing); 0 turns the probes off (0..1000)
+ *   BENCH_ROUNDS=3           the ratio pairs (bare-select/read, bare-insert/create) run this many times,
+ *                            alternating, and the ratios are medians (1 in quick mode; 1..10)
+ *   BENCH_ENTRIES=1000000    rows seeded for the service's read/list/search scenarios (1000..5 000 000)
+ *   BENCH_PG_URL             server URL without database (default postgres://postgres@127.0.0.1:5432)
+ *   BENCH_DATABASE           database name (default mcpmem_bench, or mcpmem_bench_quick in quick mode)
+ *   BENCH_PG_POOL=10         pool size of the bare pg server and of the service (PG_POOL_MAX)
+ *   BENCH_ONLY=a,b           run only these scenarios (names as printed); bare baselines are kept
+ *   BENCH_PROFILE=read       after the measured runs, re-run these scenarios (bare or service) under the V8
+ *                            CPU profiler and print the top functions (comma list, or "all")
+ *   BENCH_OUT=/tmp/mcpmem-bench  where results.json and .cpuprofile files go
+ */
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export interface BenchEnv {
+  quick: boolean
+  durationSec: number
+  warmupSec: number
+  connections: number
+  probeConnections: number
+  rounds: number
+  entries: number
+  pgBaseUrl: string
+  database: string
+  pgPool: number
+  only: string[]
+  profile: string[]
+  outDir: string
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new Error(`${name} must be between ${min} and ${max}`)
+  return value
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+}
+
+/** Refuse anything but loopback: the benchmark must only ever talk to this machine. */
+export function assertLoopbackUrl(url: string): void {
+  const host = new URL(url).hostname
+  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) {
+    throw new Error(`benchmark URLs must point at 127.0.0.1; got host ${host}`)
+  }
+}
+
+export function readBenchEnv(env: NodeJS.ProcessEnv = process.env): BenchEnv {
+  const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true'
+  const pgBaseUrl = (env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '')
+  assertLoopbackUrl(pgBaseUrl)
+  if (new URL(pgBaseUrl).pathname.length > 1) throw new Error('BENCH_PG_URL must not name a database; use BENCH_DATABASE')
+  const database = env.BENCH_DATABASE ?? (quick ? 'mcpmem_bench_quick' : 'mcpmem_bench')
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(database)) throw new Error('BENCH_DATABASE must be a plain lowercase identifier')
+  return {
+    quick,
+    durationSec: int(env, 'BENCH_DURATION', quick ? 3 : 10, 1, 120),
+    warmupSec: int(env, 'BENCH_WARMUP', quick ? 1 : 2, 0, 30),
+    connections: int(env, 'BENCH_CONNECTIONS', 50, 1, 1000),
+    probeConnections: int(env, 'BENCH_PROBE_CONNECTIONS', 4, 0, 1000),
+    rounds: int(env, 'BENCH_ROUNDS', quick ? 1 : 3, 1, 10),
+    entries: int(env, 'BENCH_ENTRIES', quick ? 100_000 : 1_000_000, 1000, 5_000_000),
+    pgBaseUrl,
+    database,
+    pgPool: int(env, 'BENCH_PG_POOL', 10, 1, 200),
+    only: list(env.BENCH_ONLY),
+    profile: list(env.BENCH_PROFILE),
+    outDir: env.BENCH_OUT ?? join(tmpdir(), 'mcpmem-bench'),
+  }
+}
+
+export function databaseUrl(env: Pick<BenchEnv, 'pgBaseUrl' | 'database'>): string {
+  return `${env.pgBaseUrl}/${env.database}`
+}
