@@ -20,17 +20,18 @@ import { v2Api } from './http/v2/index.js'
 import { loggerOptions } from './logging/logger-options.js'
 import { createMetrics, type Metrics } from './metrics/create-metrics.js'
 import { StatsGauges } from './metrics/stats-gauges.js'
-import { createMemoryStore } from './storage/create-memory-store.js'
+import { composeStore } from './compose-store.js'
 import type { MemoryStore } from './storage/memory-store.js'
-import type { PgDriver } from './storage/sql/pg-driver.js'
-import { withMetrics } from './storage/with-metrics.js'
 import { ExpirySweeper } from './storage/expiry-sweeper.js'
 
 /** Content above this size counts in `large_entries_total`. */
 export const LARGE_ENTRY_BYTES = 100 * 1024
 
 export interface AppDeps {
-  /** A ready-made store (tests); otherwise built from `config.STORE_URL`. The app owns and closes it either way. */
+  /**
+   * A ready-made backend (tests); otherwise built from `config.STORE_URL`. It gets the configured
+   * hot tier in front like any backend. The app owns and closes it either way.
+   */
   store?: MemoryStore
   /** Clock in ms since epoch for entry timestamps and expiry. */
   now?: () => number
@@ -74,13 +75,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     if (draining) void reply.header('connection', 'close')
   })
 
-  let pgDriver: PgDriver | null = null
-  const rawStore = deps.store ?? (await createMemoryStore(config, {
-    now,
-    onPgDriver: (d) => (pgDriver = d),
-    onIdleError: (err) => server.log.warn({ err }, 'idle Postgres connection failed; the pool replaces it'),
-  }))
-  const store = withMetrics(rawStore, metrics)
+  const { store, cached, pgDriver } = await composeStore(config, { side: 'blue', now, metrics, log: server.log, backend: deps.store })
   try {
     await store.init()
   } catch (err) {
@@ -95,8 +90,9 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
 
   await server.register(errorHandler)
   await server.register(docs)
-  await server.register(health, { store, metrics })
+  await server.register(health, { store, metrics, cachePing: cached ? () => cached.cachePing() : null })
   const beforeScrape = async () => {
+    if (cached) metrics.cachePendingInvalidations.set({ backend: store.backend }, cached.guard.pending)
     if (pgDriver) {
       const pool = pgDriver.poolStats()
       for (const state of ['total', 'idle', 'waiting'] as const) {

@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { TOKENIZERS } from '../domain/memory/token-counter.js'
 import { parseApiKeys } from './api-keys.js'
+import { COMPRESSION_SETTINGS } from '../compression/content-codec.js'
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -52,6 +53,16 @@ export const ConfigSchema = z
     STATS_REFRESH_SECONDS: int(1, 3600).default(30),
     IDEMPOTENCY_TTL_SECONDS: int(60, 7 * 86_400).default(86_400),
     SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
+    TOMBSTONE_RETENTION_SECONDS: int(60, 365 * 86_400).default(7 * 86_400),
+    // Hot tier (design §8): Redis when REDIS_URL is set, else an in-process LRU.
+    REDIS_URL: z.string().regex(/^rediss?:\/\/./, 'must be redis://… or rediss://…').optional(),
+    CACHE_TTL_SECONDS: int(1, 30 * 86_400).default(3600),
+    CACHE_MAX_ENTRIES: int(0, 10_000_000).default(10_000),
+    CACHE_MAX_STALENESS_SECONDS: int(1, 86_400).default(30),
+    CACHE_COMMAND_TIMEOUT_MS: int(5, 10_000).default(100),
+    COMPRESSION: z.enum(COMPRESSION_SETTINGS).default('brotli'),
+    COMPRESSION_MIN_BYTES: int(64, 64 * 1024 * 1024).default(1024),
+    COMPRESSION_MIN_SAVING_PERCENT: int(1, 90).default(10),
   })
   .superRefine((c, ctx) => {
     if (c.MEMORY_API_KEYS.length === 0 && !isLoopback(c.HOST)) {

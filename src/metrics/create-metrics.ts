@@ -64,6 +64,31 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'Entries written with content above the large-entry threshold',
       registers,
     }),
+    cacheRequests: new Counter({
+      name: `${METRIC_PREFIX}cache_requests_total`,
+      help: 'Hot-cache lookups by result (hit, miss, error)',
+      labelNames: ['backend', 'result'] as const,
+      registers,
+    }),
+    cachePendingInvalidations: new Gauge({
+      name: `${METRIC_PREFIX}cache_pending_invalidations`,
+      help: 'Cache invalidations waiting for the cache to come back (reads bypass the cache meanwhile)',
+      labelNames: ['backend'] as const,
+      registers,
+    }),
+    compressionSavedBytes: new Counter({
+      name: `${METRIC_PREFIX}compression_saved_bytes_total`,
+      help: 'Bytes saved by compressing content (cold store and cache values)',
+      labelNames: ['tier'] as const,
+      registers,
+    }),
+    compressionRatio: new Histogram({
+      name: `${METRIC_PREFIX}compression_ratio`,
+      help: 'Compressed size / original size of content that was kept compressed',
+      labelNames: ['tier'] as const,
+      buckets: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+      registers,
+    }),
     batchOperations: new Counter({
       name: `${METRIC_PREFIX}batch_operations_total`,
       help: 'Operations inside batch requests, by result',

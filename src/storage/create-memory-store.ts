@@ -2,6 +2,7 @@
  * Builds the store named by a store URL: `memory://`, `pglite://PATH` (embedded Postgres in a
  * data folder; the quick-start default) or `postgres://…` (a pg Pool). Exhaustive by scheme.
  */
+import type { CompressionPolicy } from '../compression/content-codec.js'
 import type { Config } from '../config/config.schema.js'
 import { createInMemoryStore } from './in-memory/in-memory-store.js'
 import type { MemoryStore } from './memory-store.js'
@@ -13,6 +14,10 @@ export interface StoreSettings {
   onPgDriver?: (driver: PgDriver) => void
   /** Errors of idle pooled connections (e.g. a server restart); logged by the caller. */
   onIdleError?: (err: Error) => void
+  /** Content compression of the SQL stores (cold tier). */
+  compression?: CompressionPolicy
+  onCompressed?: (savedBytes: number, ratio: number) => void
+  tombstoneRetentionMs?: number
 }
 
 export type StoreKind = 'memory' | 'pglite' | 'postgres'
@@ -33,13 +38,13 @@ export async function createMemoryStore(
   const kind = storeKind(url)
   switch (kind) {
     case 'memory':
-      return createInMemoryStore({ now: settings.now })
+      return createInMemoryStore({ now: settings.now, tombstoneRetentionMs: settings.tombstoneRetentionMs })
     case 'pglite': {
       const [{ createPgliteDriver, pgliteDataDirFromUrl }, { createSqlStore }] = await Promise.all([
         import('./sql/pglite-driver.js'),
         import('./sql/sql-store.js'),
       ])
-      return createSqlStore(createPgliteDriver({ dataDir: pgliteDataDirFromUrl(url) }), { now: settings.now, migrateOnInit: true })
+      return createSqlStore(createPgliteDriver({ dataDir: pgliteDataDirFromUrl(url) }), { ...sqlOptions(settings), migrateOnInit: true })
     }
     case 'postgres': {
       const [{ createPgDriver }, { createSqlStore }] = await Promise.all([import('./sql/pg-driver.js'), import('./sql/sql-store.js')])
@@ -47,7 +52,11 @@ export async function createMemoryStore(
         url, poolMax: config.PG_POOL_MAX, statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS, onIdleError: settings.onIdleError,
       })
       settings.onPgDriver?.(driver)
-      return createSqlStore(driver, { now: settings.now, migrateOnInit: config.MIGRATE_ON_START })
+      return createSqlStore(driver, { ...sqlOptions(settings), migrateOnInit: config.MIGRATE_ON_START })
     }
   }
+}
+
+function sqlOptions(settings: StoreSettings) {
+  return { now: settings.now, tombstoneRetentionMs: settings.tombstoneRetentionMs }
 }

@@ -12,7 +12,7 @@ t.test('/healthz and /readyz', async (t) => {
   t.same(health.json, { status: 'ok' })
   const ready = await call(server, 'GET', '/readyz')
   t.equal(ready.status, 200)
-  t.same(ready.json, { status: 'ready', backends: { memory: 'up' } })
+  t.same(ready.json, { status: 'ready', backends: { memory: 'up' }, cache: 'up' }, 'the in-process cache is the default hot tier')
 })
 
 t.test('/readyz is 503 backend_unavailable when the store does not answer', async (t) => {
