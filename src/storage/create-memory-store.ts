@@ -58,5 +58,10 @@ export async function createMemoryStore(
 }
 
 function sqlOptions(settings: StoreSettings) {
-  return { now: settings.now, tombstoneRetentionMs: settings.tombstoneRetentionMs }
+  return {
+    now: settings.now,
+    tombstoneRetentionMs: settings.tombstoneRetentionMs,
+    compression: settings.compression,
+    onCompressed: settings.onCompressed,
+  }
 }

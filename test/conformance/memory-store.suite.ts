@@ -9,6 +9,7 @@
  * idempotency ttls), calls `init()`, and closes it at the end. Tool names are random per test, so the
  * tests also hold when a factory hands out stores sharing one database.
  */
+import { contentTests } from './suite-content.js'
 import { crudTests } from './suite-crud.js'
 import { storeTest, type StoreFactory, type SuiteGroup, type SuiteOptions, type TestFn } from './suite-kit.js'
 import { mirrorTests } from './suite-mirror.js'
@@ -22,6 +23,7 @@ export { createClock, expectAppError } from './suite-kit.js'
 
 const GROUPS: Record<SuiteGroup, typeof crudTests> = {
   crud: crudTests,
+  content: contentTests,
   mirror: mirrorTests,
   ttl: ttlTests,
   query: queryTests,

@@ -26,12 +26,22 @@ async function migrationsFolder(t: Teardown, files: Record<string, string>): Pro
   return dir
 }
 
-/** A temp copy of the shipped migrations plus `extra` files. */
-async function shippedPlus(t: Teardown, extra: Record<string, string> = {}): Promise<string> {
-  const dir = await migrationsFolder(t, extra)
+/**
+ * A temp copy of the shipped migrations plus `extra` files, numbered after the shipped ones in the
+ * order given (`{ slow: sql }` becomes e.g. `0003_slow.sql`). Returns the folder and the extra names.
+ */
+async function shippedPlus(t: Teardown, extra: Record<string, string> = {}): Promise<{ dir: string; added: string[] }> {
+  const dir = await migrationsFolder(t, {})
   const shipped = defaultMigrationsDir()
-  for (const name of await readdir(shipped)) await copyFile(join(shipped, name), join(dir, name))
-  return dir
+  const names = (await readdir(shipped)).filter((n) => n.endsWith('.sql'))
+  for (const name of names) await copyFile(join(shipped, name), join(dir, name))
+  const added: string[] = []
+  for (const [label, sql] of Object.entries(extra)) {
+    const name = `${String(names.length + added.length + 1).padStart(4, '0')}_${label}`
+    await writeFile(join(dir, `${name}.sql`), sql)
+    added.push(name)
+  }
+  return { dir, added }
 }
 
 t.test('the shipped migrations folder is found and well numbered', async (t) => {
@@ -68,9 +78,10 @@ t.test('on Postgres', { skip: unavailable ?? false }, async (t) => {
 
   t.test('applies every file once, records the ledger, and a re-run applies nothing', async (t) => {
     const db = await pgSchemaDriver(t, url)
+    const latest = (await loadMigrations()).length
     await t.rejects(assertSchemaCurrent(db), {
       name: 'MigrationError',
-      message: /schema is at 0, the code needs 1: run `mcp-memory migrate`/,
+      message: new RegExp(`schema is at 0, the code needs ${latest}: run \`mcp-memory migrate\``),
     })
     const names: string[] = []
     const first = await migrate(db, { onApplied: (name) => names.push(name) })
@@ -134,20 +145,21 @@ t.test('on Postgres', { skip: unavailable ?? false }, async (t) => {
   })
 
   t.test('two runners migrating one database at once both succeed and apply each file once', async (t) => {
-    // 0002 holds the lock for a moment so that the runners overlap; without IF NOT EXISTS its
+    // `slow` holds the lock for a moment so that the runners overlap; without IF NOT EXISTS its
     // CREATE TABLE would fail if it ran twice.
-    const dir = await shippedPlus(t, {
-      '0002_slow.sql': 'SELECT pg_sleep(0.3); CREATE TABLE slow_marker (x int);',
-      '0003_after.sql': 'CREATE TABLE after_marker (x int);',
+    const { dir, added } = await shippedPlus(t, {
+      slow: 'SELECT pg_sleep(0.3); CREATE TABLE slow_marker (x int);',
+      after: 'CREATE TABLE after_marker (x int);',
     })
+    const shipped = (await loadMigrations()).map((f) => f.name)
     const schemaUrl = await pgSchemaUrl(url)
     const runners = [createPgDriver({ url: schemaUrl }), createPgDriver({ url: schemaUrl })]
     t.teardown(() => Promise.all(runners.map((r) => r.close())))
     const results = await Promise.all(runners.map((db) => migrate(db, { dir })))
     const all = results.flatMap((r) => r.applied).sort()
-    t.same(all, ['0001_memories', '0002_slow', '0003_after'], 'every file applied exactly once between the two')
+    t.same(all, [...shipped, ...added].sort(), 'every file applied exactly once between the two')
     const { rows } = await runners[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations')
-    t.equal(rows[0]?.n, 3, 'three ledger rows')
+    t.equal(rows[0]?.n, shipped.length + added.length, 'one ledger row per file')
     await assertSchemaCurrent(runners[1]!, { dir })
   })
 

@@ -8,7 +8,7 @@ import { schemaStatus } from '../../src/storage/sql/migrator.js'
 import { createPgDriver } from '../../src/storage/sql/pg-driver.js'
 import { openSqlDriver } from '../../src/storage/sql/open-sql-driver.js'
 import { createPgliteDriver, pgliteDataDirFromUrl } from '../../src/storage/sql/pglite-driver.js'
-import type { SqlDriver } from '../../src/storage/sql/sql-driver.js'
+import { namedStatement, type SqlDriver } from '../../src/storage/sql/sql-driver.js'
 import { isConnectionError, toStoreError } from '../../src/storage/sql/sql-errors.js'
 import { createSqlStore } from '../../src/storage/sql/sql-store.js'
 import { makeEntry } from '../helpers/entries.js'
@@ -112,6 +112,15 @@ async function transactionChecks(t: Test, db: SqlDriver): Promise<void> {
   t.same(rows, [{ n: 1 }], 'committed row kept, rolled back row gone')
 }
 
+t.test('namedStatement names a text by a label and a hash of the text', async (t) => {
+  const a = namedStatement('probe', 'SELECT 1')
+  t.match(a.name, /^probe_[0-9a-f]{12}$/)
+  t.equal(a.text, 'SELECT 1')
+  t.equal(namedStatement('probe', 'SELECT 1').name, a.name, 'same text, same name')
+  t.not(namedStatement('probe', 'SELECT 2').name, a.name, 'another text, another name')
+  for (const label of ['', 'Upper', '1st', 'with-dash', 'x'.repeat(41)]) t.throws(() => namedStatement(label, 'SELECT 1'), `label ${JSON.stringify(label)}`)
+})
+
 t.test('on an in-memory PGlite', async (t) => {
   const shared = createPgliteDriver()
   t.teardown(() => shared.close())
@@ -128,6 +137,12 @@ t.test('on an in-memory PGlite', async (t) => {
   t.test('transactions', async (t) => {
     await shared.exec('CREATE SCHEMA tx')
     await transactionChecks(t, schemaLease(shared, 'tx'))
+  })
+
+  t.test('a named statement runs like its text (PGlite ignores the name)', async (t) => {
+    const statement = namedStatement('probe', 'SELECT $1::int + 1 AS n')
+    t.same((await shared.query(statement, [1])).rows, [{ n: 2 }])
+    t.same((await shared.transaction((tx) => tx.query(statement, [2]))).rows, [{ n: 3 }], 'in a transaction')
   })
 })
 
@@ -155,6 +170,20 @@ t.test('on Postgres', { skip: unavailable ?? false }, async (t) => {
     const err = await db.query('SELECT pg_sleep(2)').then(() => null, (e: unknown) => e)
     t.match(err, { code: '57014' })
     t.match(toStoreError(err, 'postgres'), { code: 'backend_unavailable' })
+  })
+
+  t.test('a named statement is prepared once per connection and reused', async (t) => {
+    const db = await pgSchemaDriver(t, url, 1)
+    const statement = namedStatement('probe', 'SELECT $1::int + 1 AS n')
+    for (let n = 1; n <= 3; n++) t.same((await db.query(statement, [n])).rows, [{ n: n + 1 }], `run ${n}`)
+    t.same((await db.transaction((tx) => tx.query(statement, [10]))).rows, [{ n: 11 }], 'in a transaction')
+    const { rows } = await db.query<{ name: string; statement: string }>('SELECT name, statement FROM pg_prepared_statements')
+    t.same(rows, [{ name: statement.name, statement: statement.text }], 'one prepared statement on the one connection')
+    const store = createSqlStore(db, { migrateOnInit: true })
+    await store.init()
+    await store.get('tool', makeEntry().id)
+    const names = (await db.query<{ name: string }>('SELECT name FROM pg_prepared_statements')).rows.map((r) => r.name)
+    t.ok(names.some((name) => name.startsWith('get_')), 'the store runs its reads as named statements')
   })
 
   t.test('the store labels itself postgres', async (t) => {

@@ -9,6 +9,7 @@ import { isAppError } from '../../src/errors/app-error.js'
 import type { MemoryEntry } from '../../src/domain/memory/memory-entry.js'
 import type { EntryFilter, MemoryStore, Page } from '../../src/storage/memory-store.js'
 import { MAX_GRANTED_BRANCHES } from '../../src/storage/sql/filter-sql.js'
+import { MIN_SEARCH_CANDIDATES, searchCandidates } from '../../src/storage/sql/queries-read.js'
 import { createClock, type TestClock } from '../conformance/memory-store.suite.js'
 import { makeEntry } from '../helpers/entries.js'
 import { createTestDatabase, postgresUnavailable } from '../helpers/services.js'
@@ -225,6 +226,23 @@ async function specificTests(t: Test, make: SqlStoreFactory): Promise<void> {
       const hits = await store.search({ text: 'lynx', mode, filter: { access }, limit: 100 })
       t.same(hits.map((h) => h.entry.id).sort(), [...expected].sort(), `${mode}: every readable entry once`)
     }
+  })
+
+  t.test('search ranks only the newest searchCandidates(limit) matches of each source', async (t) => {
+    const { store, tool } = await open(t)
+    const bound = searchCandidates(1)
+    const best = makeEntry({ tool, content: 'gannet gannet gannet gannet' })
+    await store.create(best, { dedupe: false })
+    const newer: MemoryEntry[] = []
+    for (let i = 0; i < bound; i++) newer.push(makeEntry({ tool, content: `gannet ${i}` }))
+    for (const entry of newer) await store.create(entry, { dedupe: false })
+    const top = async (mode: 'fulltext' | 'substring', limit: number) =>
+      (await store.search({ text: 'gannet', mode, filter: own(tool), limit })).map((h) => h.entry.id)
+    t.equal(bound, MIN_SEARCH_CANDIDATES, 'a limit of 1 ranks the minimum number of candidates')
+    t.same(await top('fulltext', 1), [newer[newer.length - 1]!.id], `the best match is older than the newest ${bound}: not ranked`)
+    t.same(await top('fulltext', 11), [best.id, ...newer.slice(-10).reverse().map((e) => e.id)],
+      'a larger limit takes more candidates: the best first, then equal scores newest first')
+    t.equal((await top('substring', 1)).length, 1, 'substring search is bounded the same way')
   })
 
   t.test('a replayed Idempotency-Key response keeps its JSON exactly', async (t) => {

@@ -1,10 +1,19 @@
 /**
  * SqlDriver over a pg Pool (a Postgres server). One pool per backend, created once; clients are
  * borrowed per statement, or held for the length of a transaction.
+ *
+ * A `NamedStatement` is sent as `{ name, text, values }`: pg parses it once per pooled connection
+ * (Parse under that name) and afterwards only binds and executes it, so the server neither parses
+ * nor re-analyses the text again and may reuse a cached (generic) plan after five executions.
+ * Plain strings stay unnamed statements, parsed and planned per call (listing and search texts,
+ * which vary per request; see queries-read.ts). A connection keeps its prepared statements for its
+ * life: a migration that changes the type of a column they select makes them fail ("cached plan
+ * must not change result type") until the connection is replaced — pg-pool drops a connection
+ * whose statement failed outside a transaction, and a restart renews them all.
  */
 import pg from 'pg'
-import { guardConnection } from './sql-errors.js'
-import type { QueryResult, SqlDriver, SqlQueryable } from './sql-driver.js'
+import { guardConnection, isConnectionError } from './sql-errors.js'
+import type { QueryResult, SqlDriver, SqlQueryable, SqlStatement } from './sql-driver.js'
 
 export interface PgDriverOptions {
   /** `postgres://user:password@host:port/database?...` */
@@ -54,22 +63,44 @@ export function createPgDriver(options: PgDriverOptions): PgDriver {
   pool.on('error', (err) => options.onIdleError?.(err))
   let closed = false
 
-  const run = <T>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) =>
+  const run = <T>(client: pg.Pool | pg.PoolClient, statement: SqlStatement, params?: readonly unknown[]) =>
     guard(async (): Promise<QueryResult<T>> => {
-      const result = await client.query(text, params as unknown[] | undefined)
+      const values = params as unknown[] | undefined
+      const result =
+        typeof statement === 'string'
+          ? await client.query(statement, values)
+          : await client.query({ name: statement.name, text: statement.text, values })
       return { rows: result.rows as T[] }
     })
 
   const onClient = (client: pg.PoolClient): SqlQueryable => ({
-    query: <T>(text: string, params?: readonly unknown[]) => run<T>(client, text, params),
+    query: <T>(statement: SqlStatement, params?: readonly unknown[]) => run<T>(client, statement, params),
     exec: async (script) => {
       await run(client, script)
     },
   })
 
+  /**
+   * One statement on a pooled connection. Not `pool.query`: pg-pool destroys the connection after
+   * any failed statement, so every conflict (a normal 409/412 answer) would cost a reconnect and
+   * re-preparing the named statements. Only connection failures discard the client here.
+   */
+  const pooled = async <T>(statement: SqlStatement, params?: readonly unknown[]): Promise<QueryResult<T>> => {
+    const client = await guard(() => pool.connect())
+    let broken: Error | undefined
+    try {
+      return await run<T>(client, statement, params)
+    } catch (err) {
+      if (isConnectionError(err) || (err as { code?: string }).code === 'backend_unavailable') broken = err as Error
+      throw err
+    } finally {
+      client.release(broken)
+    }
+  }
+
   return {
     label: 'postgres',
-    query: <T>(text: string, params?: readonly unknown[]) => run<T>(pool, text, params),
+    query: <T>(statement: SqlStatement, params?: readonly unknown[]) => pooled<T>(statement, params),
     exec: async (script) => {
       await run(pool, script)
     },

@@ -10,7 +10,7 @@ import { resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
 import { guardConnection } from './sql-errors.js'
-import type { QueryResult, SqlDriver, SqlQueryable } from './sql-driver.js'
+import { type QueryResult, type SqlDriver, type SqlQueryable, type SqlStatement, statementText } from './sql-driver.js'
 
 export interface PgliteDriverOptions {
   /** Data folder, created when missing. Undefined: an in-memory database, gone at close. */
@@ -45,9 +45,10 @@ export function createPgliteDriver(options: PgliteDriverOptions = {}): PgliteDri
   let closed = false
 
   const wrap = (target: Pick<PGlite, 'query' | 'exec'>): SqlQueryable => ({
-    query: <T>(text: string, params?: readonly unknown[]) =>
+    // Statement names are ignored: PGlite's query() has none, so every statement is parsed per call as before.
+    query: <T>(statement: SqlStatement, params?: readonly unknown[]) =>
       guard(async (): Promise<QueryResult<T>> => {
-        const result = await target.query<T>(text, params as unknown[] | undefined)
+        const result = await target.query<T>(statementText(statement), params as unknown[] | undefined)
         return { rows: result.rows }
       }),
     exec: (script) =>

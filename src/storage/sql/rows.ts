@@ -1,17 +1,21 @@
 /**
- * Row shapes of the SQL tables and their conversion to and from the domain model. Statements
- * select exactly `MEMORY_COLUMNS` (never `search_vector`), so every memory row has this shape.
+ * Row shapes of the SQL tables and their conversion to the domain model. Statements select exactly
+ * `MEMORY_COLUMNS` (columns.ts), so every memory row has the `MemoryRow` shape. Rows of plain
+ * content convert synchronously; compressed rows are decompressed on demand (`toEntries`,
+ * `entryOf`), only they paying for a promise.
  */
 import type { ContentType, MemoryEntry, Tombstone, Visibility } from '../../domain/memory/memory-entry.js'
 import type { IdempotencyClaim, StoredResponse } from '../memory-store.js'
+import { type ContentColumns, decodeContent } from './stored-content.js'
 
 /** A `memories` row as the drivers return it. */
-export interface MemoryRow {
+export interface MemoryRow extends ContentColumns {
   tool: string
   id: string
   type: string
   key: string | null
-  content: string
+  /** The plain text; null when the content is compressed (`content_blob`, `content_codec` set). */
+  content: string | null
   content_type: string
   /** jsonb, parsed. */
   metadata: Record<string, unknown>
@@ -29,120 +33,57 @@ export interface MemoryRow {
   access_count: string | number
 }
 
-/** Every column of `MemoryRow` with its SQL type, in insert order. */
-const COLUMN_TYPES = {
-  tool: 'text', id: 'uuid', type: 'text', key: 'text', content: 'text', content_type: 'text', metadata: 'jsonb',
-  tags: 'text[]', importance: 'float8', visibility: 'text', content_hash: 'text', tokens: 'int', version: 'int',
-  created_at: 'timestamptz', updated_at: 'timestamptz', expires_at: 'timestamptz', last_accessed_at: 'timestamptz',
-  access_count: 'bigint',
-} as const
-
-export type MemoryColumn = keyof typeof COLUMN_TYPES
-
-/**
- * How an entry field travels as a parameter. Metadata travels as JSON text and is cast to jsonb in
- * SQL: the pg driver would turn a top-level array into a Postgres array literal.
- */
-const COLUMN_VALUES: { [C in MemoryColumn]: (e: MemoryEntry) => unknown } = {
-  tool: (e) => e.tool,
-  id: (e) => e.id,
-  type: (e) => e.type,
-  key: (e) => e.key,
-  content: (e) => e.content,
-  content_type: (e) => e.contentType,
-  metadata: (e) => JSON.stringify(e.metadata),
-  tags: (e) => e.tags,
-  importance: (e) => e.importance,
-  visibility: (e) => e.visibility,
-  content_hash: (e) => e.contentHash,
-  tokens: (e) => e.tokens,
-  version: (e) => e.version,
-  created_at: (e) => e.createdAt,
-  updated_at: (e) => e.updatedAt,
-  expires_at: (e) => e.expiresAt,
-  last_accessed_at: (e) => e.lastAccessedAt,
-  access_count: (e) => e.accessCount,
-}
-
-/** The columns of `MemoryRow`, in insert order. */
-export const MEMORY_COLUMN_NAMES = Object.keys(COLUMN_TYPES) as MemoryColumn[]
-
-/** `tool, id, …` for SELECT/RETURNING; `prefixed('m')` gives `m.tool, m.id, …`. */
-export const MEMORY_COLUMNS = MEMORY_COLUMN_NAMES.join(', ')
-export function prefixedColumns(alias: string): string {
-  return MEMORY_COLUMN_NAMES.map((c) => `${alias}.${c}`).join(', ')
+/** The entry of one row, decompressing its content when stored compressed. */
+export function entryOf(row: MemoryRow): MemoryEntry | Promise<MemoryEntry> {
+  if (row.content_blob === null) return toEntry(row, row.content!)
+  return decodeContent(row).then((content) => toEntry(row, content))
 }
 
 /**
- * What a replacement (update, upsert by key, update by key) takes from the incoming entry: every
- * column but tool, id, created_at, the access data and version (which the statement computes).
+ * The entry of a row that a write has just stored with `content` (RETURNING): a compressed row's
+ * text is the one written, so it is not decompressed again, unless `content` holds lone surrogates
+ * (stored, like any text, as U+FFFD) — then the stored text is what the entry must show.
  */
-export const REPLACED_COLUMNS = [
-  'type', 'key', 'content', 'content_type', 'metadata', 'tags', 'importance', 'visibility', 'content_hash', 'tokens',
-  'updated_at', 'expires_at',
-] as const satisfies readonly MemoryColumn[]
-
-/** What a mirrored entry overwrites on top of a replacement: it is stored exactly as given. */
-export const MIRRORED_COLUMNS = [
-  ...REPLACED_COLUMNS, 'version', 'created_at', 'last_accessed_at', 'access_count',
-] as const satisfies readonly MemoryColumn[]
-
-/** `col = <source(col)>, …` for an UPDATE SET or ON CONFLICT DO UPDATE SET. */
-export function assignments<C extends MemoryColumn>(columns: readonly C[], source: (column: C) => string): string {
-  return columns.map((c) => `${c} = ${source(c)}`).join(', ')
-}
-
-/** `EXCLUDED.<column>`, for ON CONFLICT DO UPDATE. */
-export const excluded = (column: MemoryColumn): string => `EXCLUDED.${column}`
-
-/** Entry columns bound as `$1..$n` in a fixed order: their values, and each one's typed placeholder. */
-export class ColumnParams {
-  constructor(readonly columns: readonly MemoryColumn[]) {}
-
-  /** The parameter values of `entry`, in column order. */
-  values(entry: MemoryEntry): unknown[] {
-    return this.columns.map((c) => COLUMN_VALUES[c](entry))
-  }
-
-  /** `$n::type` of `column`. */
-  param(column: MemoryColumn): string {
-    const index = this.columns.indexOf(column)
-    if (index < 0) throw new Error(`column ${column} is not bound by this statement`)
-    return `$${index + 1}::${COLUMN_TYPES[column]}`
-  }
-
-  /** The number of the first parameter after the columns. */
-  get next(): number {
-    return this.columns.length + 1
-  }
+export function writtenEntry(row: MemoryRow, content: string): MemoryEntry | Promise<MemoryEntry> {
+  if (row.content_blob === null) return toEntry(row, row.content!)
+  return content.isWellFormed() ? toEntry(row, content) : entryOf(row)
 }
 
 /**
- * Insert statements: `$1..$17`, every column in `MEMORY_COLUMN_NAMES` order but `version` (statements
- * set it: 1 on create, the given one on mirror).
+ * The entries of `rows`, in order, each made by `make` (e.g. `toEntry`, or a search hit around
+ * it). Compressed rows are decompressed in parallel (zlib runs on the thread pool); a page of plain
+ * rows costs one array and no promise per row.
  */
-export const ENTRY_PARAMS = new ColumnParams(MEMORY_COLUMN_NAMES.filter((c) => c !== 'version'))
-
-/** Replacement statements: `$1` tool, then `REPLACED_COLUMNS` as `$2..$13`. */
-export const REPLACEMENT_PARAMS = new ColumnParams(['tool', ...REPLACED_COLUMNS])
-
-/** `entry` as the `$1..$17` of `ENTRY_PARAMS`. */
-export function entryValues(entry: MemoryEntry): unknown[] {
-  return ENTRY_PARAMS.values(entry)
+export function toEntries<R extends MemoryRow, T>(rows: R[], make: (row: R, content: string) => T): T[] | Promise<T[]> {
+  const out = new Array<T>(rows.length)
+  let pending: Array<Promise<void>> | null = null
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!
+    if (row.content_blob === null) {
+      out[i] = make(row, row.content!)
+      continue
+    }
+    const decoded = decodeContent(row).then((content) => {
+      out[i] = make(row, content)
+    })
+    if (pending === null) pending = [decoded]
+    else pending.push(decoded)
+  }
+  return pending === null ? out : Promise.all(pending).then(() => out)
 }
 
-/** `entry` as the `$1..$13` of `REPLACEMENT_PARAMS`. */
-export function replacementValues(entry: MemoryEntry): unknown[] {
-  return REPLACEMENT_PARAMS.values(entry)
-}
-
-export function toEntry(row: MemoryRow): MemoryEntry {
+/**
+ * The entry of a row whose content is `content`: the row's own for a plain row, the decompressed
+ * text (or the text just written) for a compressed one. Synchronous and allocation-free beyond
+ * the entry itself.
+ */
+export function toEntry(row: MemoryRow, content: string): MemoryEntry {
   return {
     id: row.id,
     tool: row.tool,
     type: row.type,
     key: row.key,
-    content: row.content,
+    content,
     contentType: row.content_type as ContentType,
     metadata: row.metadata,
     tags: row.tags,

@@ -10,8 +10,9 @@ import {
   PURGE_EXPIRED,
   RELEASE_IDEMPOTENCY_KEY,
 } from './queries-ops.js'
-import { entryValues, type IdempotencyRow, isStoredId, toClaim } from './rows.js'
-import type { StoreContext } from './store-context.js'
+import { entryValues } from './columns.js'
+import { type IdempotencyRow, isStoredId, toClaim } from './rows.js'
+import { prepareWrite, type StoreContext, written } from './store-context.js'
 
 type MirrorAndUpkeepOperations = Pick<
   MemoryStore,
@@ -35,17 +36,20 @@ export function mirrorAndUpkeepOperations(ctx: StoreContext): MirrorAndUpkeepOpe
       if (!isStoredId(id)) {
         throw new AppError('validation_failed', 'A mirrored id must be a lowercase canonical UUID.')
       }
+      // An entry's content is compressed before the transaction, so the advisory lock is not held meanwhile.
+      const write = record.kind === 'entry' ? await prepareWrite(ctx, record.entry) : null
+      const [statement, params] =
+        record.kind === 'entry'
+          ? [APPLY_MIRROR_ENTRY, [...entryValues(write!), record.entry.version]]
+          : [APPLY_MIRROR_TOMBSTONE, [tool, id, record.tombstone.version, record.tombstone.deletedAt]]
       const applied = await db.transaction(async (tx) => {
         await tx.query(LOCK_MIRROR_ID, [tool, id])
-        const { rows } =
-          record.kind === 'entry'
-            ? await tx.query<{ applied: number }>(APPLY_MIRROR_ENTRY, [...entryValues(record.entry), record.entry.version])
-            : await tx.query<{ applied: number }>(APPLY_MIRROR_TOMBSTONE, [
-                tool, id, record.tombstone.version, record.tombstone.deletedAt,
-              ])
+        const { rows } = await tx.query<{ applied: number }>(statement, params)
         return Number(rows[0]?.applied ?? 0)
       })
-      return applied > 0 ? 'applied' : 'stale'
+      if (applied === 0) return 'stale'
+      if (write !== null) written(ctx, write)
+      return 'applied'
     },
 
     async purgeExpired(now, limit) {

@@ -1,11 +1,15 @@
-/** Read operations of the SQL store: point reads, listings, search, stats and scans. */
+/**
+ * Read operations of the SQL store: point reads, listings, search, stats and scans. Compressed
+ * contents are decompressed on demand, per row read (rows.ts).
+ */
 import type { MemoryEntry } from '../../domain/memory/memory-entry.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
 import type { MemoryStore, SearchHit, StoreStats, ToolStats } from '../memory-store.js'
 import { FIND_BY_HASH, FIND_BY_KEY, GET, GET_BY_ID, GET_MANY } from './queries-entries.js'
 import { SCAN_AFTER, SCAN_FIRST, STATS, STATS_OF_TOOLS } from './queries-ops.js'
 import { listQuery, searchQuery } from './queries-read.js'
-import { isStoredId, type MemoryRow, toEntry } from './rows.js'
+import { entryOf, isStoredId, type MemoryRow, toEntries, toEntry } from './rows.js'
+import type { SqlStatement } from './sql-driver.js'
 import type { StoreContext } from './store-context.js'
 
 type ReadOperations = Pick<
@@ -16,14 +20,14 @@ type ReadOperations = Pick<
 export function readOperations(ctx: StoreContext): ReadOperations {
   const { db } = ctx
 
-  async function one(statement: string, params: unknown[]): Promise<MemoryEntry | null> {
+  async function one(statement: SqlStatement, params: unknown[]): Promise<MemoryEntry | null> {
     const { rows } = await db.query<MemoryRow>(statement, params)
-    return rows[0] === undefined ? null : toEntry(rows[0])
+    return rows[0] === undefined ? null : entryOf(rows[0])
   }
 
-  async function many(statement: string, params: unknown[]): Promise<MemoryEntry[]> {
+  async function many(statement: SqlStatement, params: unknown[]): Promise<MemoryEntry[]> {
     const { rows } = await db.query<MemoryRow>(statement, params)
-    return rows.map(toEntry)
+    return toEntries(rows, toEntry)
   }
 
   return {
@@ -59,7 +63,7 @@ export function readOperations(ctx: StoreContext): ReadOperations {
       const statement = searchQuery(request, ctx.now())
       if (statement === null) return []
       const { rows } = await db.query<MemoryRow & { score: number }>(statement.text, statement.values)
-      return rows.map((row): SearchHit => ({ entry: toEntry(row), score: Number(row.score) }))
+      return toEntries(rows, (row, content): SearchHit => ({ entry: toEntry(row, content), score: Number(row.score) }))
     },
 
     async stats(tools): Promise<StoreStats> {

@@ -1,4 +1,8 @@
-/** Write operations of the SQL store: create, update, upsert by key, delete. One statement each on the common path. */
+/**
+ * Write operations of the SQL store: create, update, upsert by key, delete. One statement each on
+ * the common path. Content is compressed (when the store's policy says it pays) before the
+ * statement runs, and `onCompressed` hears of it once the row is stored.
+ */
 import { AppError } from '../../errors/app-error.js'
 import { versionConflict } from '../../errors/conflicts.js'
 import type { MemoryEntry } from '../../domain/memory/memory-entry.js'
@@ -13,16 +17,9 @@ import {
   VERSION_BY_ID,
   VERSION_BY_KEY,
 } from './queries-entries.js'
-import {
-  entryValues,
-  isStoredId,
-  type MemoryRow,
-  replacementValues,
-  toEntry,
-  toTombstone,
-  type TombstoneRow,
-} from './rows.js'
-import { isIdTaken, type StoreContext, versionOf } from './store-context.js'
+import { entryValues, replacementValues } from './columns.js'
+import { entryOf, isStoredId, type MemoryRow, toTombstone, type TombstoneRow, writtenEntry } from './rows.js'
+import { isIdTaken, prepareWrite, type StoreContext, versionOf, written } from './store-context.js'
 
 type WriteOperations = Pick<MemoryStore, 'create' | 'update' | 'upsertByKey' | 'delete'>
 
@@ -41,15 +38,21 @@ export function writeOperations(ctx: StoreContext): WriteOperations {
   return {
     async create(entry, options): Promise<CreateResult> {
       assertStoredId(entry.id)
-      const params = [...entryValues(entry), ctx.now()]
+      const write = await prepareWrite(ctx, entry)
+      const params = [...entryValues(write), ctx.now()]
       try {
         if (!options.dedupe || entry.key !== null) {
           const { rows } = await db.query<MemoryRow>(CREATE, params)
-          return { entry: toEntry(rows[0]!), created: true }
+          written(ctx, write)
+          return { entry: await writtenEntry(rows[0]!, entry.content), created: true }
         }
         for (let attempt = 0; attempt < DEDUPE_ATTEMPTS; attempt++) {
           const { rows } = await db.query<MemoryRow & { created: boolean }>(CREATE_DEDUPE, params)
-          if (rows[0]) return { entry: toEntry(rows[0]), created: rows[0].created }
+          const row = rows[0]
+          if (row === undefined) continue
+          if (!row.created) return { entry: await entryOf(row), created: false }
+          written(ctx, write)
+          return { entry: await writtenEntry(row, entry.content), created: true }
         }
         throw new AppError('backend_unavailable', 'Concurrent writes of this content did not settle; retry the request.')
       } catch (err) {
@@ -60,8 +63,12 @@ export function writeOperations(ctx: StoreContext): WriteOperations {
     async update(entry, options = {}) {
       if (!isStoredId(entry.id)) throw notFound()
       const expect = options.expectVersion
-      const { rows } = await db.query<MemoryRow>(UPDATE, [...replacementValues(entry), entry.id, expect ?? null, ctx.now()])
-      if (rows[0]) return toEntry(rows[0])
+      const write = await prepareWrite(ctx, entry)
+      const { rows } = await db.query<MemoryRow>(UPDATE, [...replacementValues(write), entry.id, expect ?? null, ctx.now()])
+      if (rows[0]) {
+        written(ctx, write)
+        return writtenEntry(rows[0], entry.content)
+      }
       const current = expect === undefined ? null : await versionOf(ctx, VERSION_BY_ID, [entry.tool, entry.id, ctx.now()])
       if (current === null) throw notFound()
       throw versionConflict(current)
@@ -70,19 +77,26 @@ export function writeOperations(ctx: StoreContext): WriteOperations {
     async upsertByKey(entry, options = {}): Promise<CreateResult> {
       const e = entry
       const expect = options.expectVersion
+      if (expect === undefined || expect === 0) assertStoredId(e.id)
+      const write = await prepareWrite(ctx, e)
       if (expect !== undefined && expect !== 0) {
-        const { rows } = await db.query<MemoryRow>(UPDATE_BY_KEY, [...replacementValues(e), expect, ctx.now()])
-        if (rows[0]) return { entry: toEntry(rows[0]), created: false }
+        const { rows } = await db.query<MemoryRow>(UPDATE_BY_KEY, [...replacementValues(write), expect, ctx.now()])
+        if (rows[0]) {
+          written(ctx, write)
+          return { entry: await writtenEntry(rows[0], e.content), created: false }
+        }
         throw versionConflict(await versionOf(ctx, VERSION_BY_KEY, [e.tool, e.key, ctx.now()]))
       }
-      assertStoredId(e.id)
       let rows: MemoryRow[]
       try {
-        rows = (await db.query<MemoryRow>(UPSERT_BY_KEY, [...entryValues(e), ctx.now(), expect === undefined])).rows
+        rows = (await db.query<MemoryRow>(UPSERT_BY_KEY, [...entryValues(write), ctx.now(), expect === undefined])).rows
       } catch (err) {
         return idTaken(err, e)
       }
-      if (rows[0]) return { entry: toEntry(rows[0]), created: Number(rows[0].version) === 1 }
+      if (rows[0]) {
+        written(ctx, write)
+        return { entry: await writtenEntry(rows[0], e.content), created: Number(rows[0].version) === 1 }
+      }
       throw versionConflict(await versionOf(ctx, VERSION_BY_KEY, [e.tool, e.key, ctx.now()]))
     },
 

@@ -3,7 +3,20 @@
  * (`postgres://…`, a pg Pool) and embedded PGlite (`pglite://PATH`). Its backend label is the
  * driver's. Operations live in three groups (read, write, mirror/maintenance); every error leaving
  * the store goes through `toStoreError`, the one SQLSTATE → AppError mapping.
+ *
+ * Cold-store compression (design §8, `compression` option): content at or above the policy's
+ * `minBytes` is compressed when that saves at least `minSaving`, stored as `content_blob` with its
+ * `content_codec`, and decompressed on demand by every read (scan included, so mirrors and
+ * backfills copy entries byte-identically). Full-text search indexes the plain text of every entry
+ * (its first 100 000 characters, as for plain entries); substring search sees a compressed entry's
+ * first 4 096 characters only (`content_head`), plain entries whole. Rows stored plain (before
+ * migration 0002, or below the threshold) stay as they are and readable. Turn compression on only
+ * once every replica runs code that knows migration 0002: older code reads `content` only.
+ *
+ * Search ranks at most `searchCandidates(limit)` = max(limit × 20, 200) newest matches per readable
+ * source (queries-read.ts): a very common word ranks among the newest matches, not all of them.
  */
+import type { CompressionPolicy } from '../../compression/content-codec.js'
 import { DEFAULT_TOMBSTONE_RETENTION_MS, type MemoryStore, type StoreClockOptions } from '../memory-store.js'
 import { assertSchemaCurrent, migrate, type MigrationOptions } from './migrator.js'
 import type { SqlDriver } from './sql-driver.js'
@@ -21,6 +34,18 @@ export interface SqlStoreOptions extends StoreClockOptions {
   migrateOnInit: boolean
   /** Where the numbered migration files are. @default the package's migrations/ folder */
   migrationsDir?: string
+  /**
+   * Compress contents on write (`compressionPolicy(setting, minBytes, minSaving)` of
+   * `src/compression/content-codec.ts`). Reads decompress whatever is stored, with or without it.
+   * @default undefined: every content is stored plain
+   */
+  compression?: CompressionPolicy
+  /**
+   * Called after each write that stored compressed content (create, update, upsert, applied
+   * mirror), with the UTF-8 bytes saved and the ratio compressed / original size, e.g. for
+   * `mcp_memory_compression_saved_bytes_total`. Must not throw. @default none
+   */
+  onCompressed?: (savedBytes: number, ratio: number) => void
 }
 
 /** A MemoryStore over `driver`. The store owns the driver: `close()` closes it. */
@@ -32,6 +57,8 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions): Mem
     db: driver,
     now: () => new Date(clock()),
     tombstoneRetentionMs: retention,
+    compression: options.compression,
+    onCompressed: options.onCompressed,
   }
   const migration: MigrationOptions = options.migrationsDir === undefined ? {} : { dir: options.migrationsDir }
 

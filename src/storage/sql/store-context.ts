@@ -1,5 +1,8 @@
-/** What the SQL store's operation groups share: the driver, the clock, tombstone retention and small helpers. */
-import type { SqlDriver } from './sql-driver.js'
+/** What the SQL store's operation groups share: the driver, the clock, tombstone retention, content storage and small helpers. */
+import type { CompressionPolicy } from '../../compression/content-codec.js'
+import type { MemoryEntry } from '../../domain/memory/memory-entry.js'
+import type { SqlDriver, SqlStatement } from './sql-driver.js'
+import { type CompressedListener, type EntryWrite, reportCompressed, storeContent } from './stored-content.js'
 
 export interface StoreContext {
   db: SqlDriver
@@ -7,10 +10,24 @@ export interface StoreContext {
   now(): Date
   /** Tombstones deleted at or before `now - tombstoneRetentionMs` are purged; Infinity keeps them. */
   tombstoneRetentionMs: number
+  /** How content is compressed on write; undefined stores every content plain. */
+  compression: CompressionPolicy | undefined
+  /** Told the bytes saved by each write that stored compressed content. */
+  onCompressed: CompressedListener | undefined
+}
+
+/** `entry` with the stored form of its content (compressed when the store's policy says it pays). */
+export async function prepareWrite(ctx: StoreContext, entry: MemoryEntry): Promise<EntryWrite> {
+  return { entry, stored: await storeContent(entry.content, ctx.compression) }
+}
+
+/** Report a write that was applied (its row stored) to `onCompressed` when its content is compressed. */
+export function written(ctx: StoreContext, write: EntryWrite): void {
+  reportCompressed(write.stored, ctx.onCompressed)
 }
 
 /** The `version` of the first row, or null when there is none. */
-export async function versionOf(ctx: StoreContext, statement: string, params: unknown[]): Promise<number | null> {
+export async function versionOf(ctx: StoreContext, statement: SqlStatement, params: unknown[]): Promise<number | null> {
   const { rows } = await ctx.db.query<{ version: number }>(statement, params)
   return rows[0] === undefined ? null : Number(rows[0].version)
 }
