@@ -11,6 +11,7 @@ import { EntryBuilder } from './domain/memory/entry-builder.js'
 import { MemoryManager } from './domain/memory/memory-manager.js'
 import type { MemoryEntry } from './domain/memory/memory-entry.js'
 import { loadTokenCounter } from './domain/memory/token-counter.js'
+import { AccessRecorder } from './domain/memory/access-recorder.js'
 import docs from './http/plugins/docs.js'
 import errorHandler, { frameworkErrorHandler } from './http/plugins/error-handler.js'
 import health from './http/plugins/health.js'
@@ -43,6 +44,8 @@ export interface App {
   server: FastifyInstance
   manager: MemoryManager
   metrics: Metrics
+  /** Batched access statistics; `flush()` writes what is pending (tests, shutdown). */
+  accessRecorder: AccessRecorder
 }
 
 export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Promise<App> {
@@ -83,7 +86,16 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     throw err
   }
   const countTokens = await loadTokenCounter(config.TOKENIZER)
-  const manager = new MemoryManager(store, new EntryBuilder({ maxContentBytes: config.MAX_CONTENT_BYTES, countTokens, now }))
+  const accessRecorder = new AccessRecorder(store, {
+    intervalMs: config.ACCESS_FLUSH_SECONDS * 1000,
+    now,
+    onError: (err) => server.log.warn({ err }, 'access statistics not written; retrying with the next batch'),
+  })
+  const manager = new MemoryManager(
+    store,
+    new EntryBuilder({ maxContentBytes: config.MAX_CONTENT_BYTES, countTokens, now }),
+    (entry) => accessRecorder.record(entry.tool, entry.id),
+  )
 
   const statsGauges = new StatsGauges(store, metrics, config.STATS_REFRESH_SECONDS * 1000)
   const sweeper = new ExpirySweeper(store, config.PURGE_INTERVAL_SECONDS * 1000, now, server.log)
@@ -114,9 +126,11 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   })
 
   sweeper.start()
+  accessRecorder.start()
   server.addHook('onClose', async () => {
     sweeper.stop()
+    await accessRecorder.stop().catch((err: unknown) => server.log.warn({ err }, 'final access statistics lost'))
     await store.close()
   })
-  return { server, manager, metrics }
+  return { server, manager, metrics, accessRecorder }
 }

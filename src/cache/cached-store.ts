@@ -14,6 +14,7 @@
  *   the key, and a hash list is valid only for the tool generation it was built at.
  */
 import type { CompressionPolicy } from '../compression/content-codec.js'
+import type { AccessRecord } from '../domain/memory/access-recorder.js'
 import { isExpired, type MemoryEntry, type MirrorRecord } from '../domain/memory/memory-entry.js'
 import type {
   CreateOptions, CreateResult, EntryFilter, MemoryStore, Page, ScanKey, SearchHit, SearchRequest, StoreStats,
@@ -177,6 +178,27 @@ export class CachedStore implements MemoryStore {
   purgeExpired(now: number, limit: number): Promise<number> {
     // Expired entries are never served from the cache (checked on every hit), so nothing to evict.
     return this.inner.purgeExpired(now, limit)
+  }
+
+  /**
+   * Access statistics go to the store, then into cached copies (same version, same fill time, so
+   * neither the version guard nor the staleness bound is affected). Best effort: a copy the cache
+   * cannot update keeps older figures until it is refilled.
+   */
+  async recordAccess(records: AccessRecord[]): Promise<void> {
+    await this.inner.recordAccess(records)
+    if (!this.guard.usable) return
+    for (const r of records) {
+      const key = this.keys.entry(r.tool, r.id)
+      const [value] = (await this.attempt('fill', () => this.cache.getMany([key]))) ?? []
+      const record = value ? await decodeRecord(value).catch(() => null) : null
+      if (record?.kind !== 'entry') continue
+      const entry = record.entry
+      entry.accessCount += r.count
+      if (!entry.lastAccessedAt || entry.lastAccessedAt < r.lastAccessedAt) entry.lastAccessedAt = new Date(r.lastAccessedAt)
+      const encoded = await encodeEntry(entry, record.filledAt, this.options.compression)
+      await this.attempt('fill', () => this.cache.setIfNotOlder(key, entry.version, encoded.value, this.options.ttlSeconds))
+    }
   }
 
   claimIdempotencyKey(tool: string, key: string, requestHash: string, ttlMs: number) {

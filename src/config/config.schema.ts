@@ -53,6 +53,7 @@ export const ConfigSchema = z
     STATS_REFRESH_SECONDS: int(1, 3600).default(30),
     IDEMPOTENCY_TTL_SECONDS: int(60, 7 * 86_400).default(86_400),
     SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
+    ACCESS_FLUSH_SECONDS: int(1, 3600).default(10),
     TOMBSTONE_RETENTION_SECONDS: int(60, 365 * 86_400).default(7 * 86_400),
     // Hot tier (design §8): Redis when REDIS_URL is set, else an in-process LRU.
     REDIS_URL: z.string().regex(/^rediss?:\/\/./, 'must be redis://… or rediss://…').optional(),

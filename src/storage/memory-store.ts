@@ -14,6 +14,7 @@
  *   `duplicate_content` or `not_found`; an unreachable backend throws `backend_unavailable`.
  * - Entries returned are fresh objects the caller may mutate.
  */
+import type { AccessRecord } from '../domain/memory/access-recorder.js'
 import type { MemoryEntry, MirrorRecord, Tombstone, Visibility } from '../domain/memory/memory-entry.js'
 
 /** Who is reading: the caller's own tool, tools that granted it read access, and shared entries. */
@@ -206,6 +207,12 @@ export interface MemoryStore {
    * lapsed idempotency records and tombstones older than the store's tombstone retention.
    */
   purgeExpired(now: number, limit: number): Promise<number>
+
+  /**
+   * Add read counts and latest read times (`accessCount`, `lastAccessedAt`) in one batch, off the
+   * request path. Never changes `version`; records of absent or expired entries are skipped.
+   */
+  recordAccess(records: AccessRecord[]): Promise<void>
 
   /** Claim an Idempotency-Key for (tool, key); see `IdempotencyClaim`. Pending claims lapse after `ttlMs`. */
   claimIdempotencyKey(tool: string, key: string, requestHash: string, ttlMs: number): Promise<IdempotencyClaim>

@@ -11,7 +11,7 @@ const DOMAIN_CODES = new Set(['not_found', 'version_conflict', 'key_conflict', '
 
 const TIMED = [
   'get', 'getById', 'getMany', 'findByHash', 'findByKey', 'create', 'update', 'upsertByKey', 'delete',
-  'applyMirror', 'query', 'search', 'stats', 'scan', 'purgeExpired', 'claimIdempotencyKey',
+  'applyMirror', 'query', 'search', 'stats', 'scan', 'purgeExpired', 'recordAccess', 'claimIdempotencyKey',
   'completeIdempotencyKey', 'releaseIdempotencyKey', 'ping',
 ] as const satisfies readonly (keyof MemoryStore)[]
 

@@ -7,6 +7,28 @@ import { expectAppError, type StoreTest } from './suite-kit.js'
 const ZERO_ID = '00000000-0000-0000-0000-000000000000'
 
 export function operationsTests(test: StoreTest): void {
+  test('recordAccess adds counts and keeps the latest read time, without a new version', async ({ t, store, clock, tool }) => {
+    const a = tool('a')
+    const entry = (await store.create(makeEntry({ tool: a }), { dedupe: false })).entry
+    const short = (await store.create(makeEntry({ tool: a, expiresAt: new Date(clock.now() + 10) }), { dedupe: false })).entry
+    const t1 = new Date(clock.now() + 1)
+    const t2 = new Date(clock.now() + 2)
+    await store.recordAccess([{ tool: a, id: entry.id, count: 3, lastAccessedAt: t2 }])
+    await store.recordAccess([
+      { tool: a, id: entry.id, count: 2, lastAccessedAt: t1 },
+      { tool: a, id: ZERO_ID, count: 1, lastAccessedAt: t1 },
+      { tool: a, id: 'not-a-uuid', count: 1, lastAccessedAt: t1 },
+    ])
+    const read = await store.get(a, entry.id)
+    t.equal(read?.accessCount, 5, 'counts add up')
+    t.equal(read?.lastAccessedAt?.getTime(), t2.getTime(), 'an older read time does not move it back')
+    t.equal(read?.version, 1, 'no new version')
+    t.equal(read?.updatedAt.getTime(), entry.updatedAt.getTime(), 'not an update')
+    clock.advance(20)
+    await store.recordAccess([{ tool: a, id: short.id, count: 1, lastAccessedAt: new Date(clock.now()) }])
+    t.equal(await store.get(a, short.id), null, 'expired entries stay expired')
+  })
+
   test('stats counts live entries per tool and type and sums tokens', async ({ t, store, clock, tool }) => {
     const [a, b] = [tool('a'), tool('b')]
     const entries: MemoryEntry[] = [

@@ -37,6 +37,8 @@ export class MemoryManager {
   constructor(
     readonly store: MemoryStore,
     private readonly builder: EntryBuilder,
+    /** Told of every single-entry read (access statistics, batched elsewhere). */
+    private readonly onRead: (entry: MemoryEntry) => void = () => {},
   ) {}
 
   /** Create; keyless entries are deduplicated on (tool, type, contentHash). */
@@ -51,10 +53,10 @@ export class MemoryManager {
     requireScope(caller, 'read')
     assertId(id)
     const own = await this.store.get(caller.tool, id)
-    if (own) return own
-    const other = await this.store.getById(id)
-    if (other && canRead(caller, other)) return other
-    throw notFound(id)
+    const entry = own ?? (await this.store.getById(id))
+    if (!entry || !canRead(caller, entry)) throw notFound(id)
+    this.onRead(entry)
+    return entry
   }
 
   async replace(caller: Caller, id: string, input: MemoryInput, pre: Precondition = UNCONDITIONAL): Promise<MemoryEntry> {
@@ -110,6 +112,7 @@ export class MemoryManager {
     requireScope(caller, 'read')
     const entry = await this.store.findByKey(caller.tool, key)
     if (!entry) throw keyNotFound(key)
+    this.onRead(entry)
     return entry
   }
 

@@ -278,6 +278,17 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
       return expired.length
     },
 
+    async recordAccess(records) {
+      assertOpen()
+      const at = now()
+      for (const r of records) {
+        const entry = live(table.row(r.tool, r.id), at)
+        if (!entry) continue
+        entry.accessCount += r.count
+        if (!entry.lastAccessedAt || entry.lastAccessedAt < r.lastAccessedAt) entry.lastAccessedAt = new Date(r.lastAccessedAt)
+      }
+    },
+
     async claimIdempotencyKey(tool, key, requestHash, ttlMs) {
       assertOpen()
       return idempotency.claim(tool, key, requestHash, ttlMs)

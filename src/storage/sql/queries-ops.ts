@@ -158,3 +158,14 @@ RETURNING 1 AS completed`)
 /** Purpose: drop a claim so that a retry can run. Params: $1 tool, $2 key. Returns: nothing. */
 export const RELEASE_IDEMPOTENCY_KEY = named('release_idempotency_key',
   `DELETE FROM idempotency_keys WHERE tool = $1 AND key = $2`)
+
+/**
+ * Purpose: add batched read counts and latest read times; versions untouched.
+ * Params: $1 tool[], $2 id[] (uuid), $3 count[], $4 read time[], $5 now. Returns: nothing.
+ */
+export const RECORD_ACCESS = named('record_access', `
+UPDATE memories AS m
+SET access_count = m.access_count + a.n,
+    last_accessed_at = GREATEST(m.last_accessed_at, a.at)
+FROM unnest($1::text[], $2::uuid[], $3::int[], $4::timestamptz[]) AS a(tool, id, n, at)
+WHERE m.tool = a.tool AND m.id = a.id AND ${live(5, 'm.')}`)

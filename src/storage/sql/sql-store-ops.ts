@@ -8,6 +8,7 @@ import {
   COMPLETE_IDEMPOTENCY_KEY,
   LOCK_MIRROR_ID,
   PURGE_EXPIRED,
+  RECORD_ACCESS,
   RELEASE_IDEMPOTENCY_KEY,
 } from './queries-ops.js'
 import { entryValues } from './columns.js'
@@ -16,7 +17,7 @@ import { prepareWrite, type StoreContext, written } from './store-context.js'
 
 type MirrorAndUpkeepOperations = Pick<
   MemoryStore,
-  'applyMirror' | 'purgeExpired' | 'claimIdempotencyKey' | 'completeIdempotencyKey' | 'releaseIdempotencyKey'
+  'applyMirror' | 'purgeExpired' | 'recordAccess' | 'claimIdempotencyKey' | 'completeIdempotencyKey' | 'releaseIdempotencyKey'
 >
 
 /** A claim can lose a race with a lapse and find no row; a retry settles it. */
@@ -26,6 +27,15 @@ export function mirrorAndUpkeepOperations(ctx: StoreContext): MirrorAndUpkeepOpe
   const { db } = ctx
 
   return {
+    async recordAccess(records) {
+      const valid = records.filter((r) => isStoredId(r.id))
+      if (valid.length === 0) return
+      await db.query(RECORD_ACCESS, [
+        valid.map((r) => r.tool), valid.map((r) => r.id), valid.map((r) => r.count),
+        valid.map((r) => r.lastAccessedAt), ctx.now(),
+      ])
+    },
+
     /**
      * Three statements in one transaction (lock, write, commit): the per-(tool, id) advisory lock
      * makes "compare with the stored row and the tombstone, then write" atomic against a concurrent
