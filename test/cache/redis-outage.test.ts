@@ -26,6 +26,10 @@ t.test('Redis outage and recovery', { skip: skip ?? false }, async (t) => {
   const errors = 'mcp_memory_cache_requests_total{backend="memory",result="error"}'
   const pending = 'mcp_memory_cache_pending_invalidations{backend="memory"}'
 
+  // Start from a connected cache (on a loaded machine the first connection can take a while).
+  for (let i = 0; i < 200 && (await server.inject({ method: 'GET', url: '/readyz' })).json().cache !== 'up'; i++) {
+    await new Promise((r) => setTimeout(r, 50))
+  }
   const created = await server.inject({ method: 'POST', url: '/v2/memories', payload: { content: 'version one', key: 'k' } })
   const url = `/v2/memories/${created.json().id}`
   for (let i = 0; i < 5; i++) t.equal((await server.inject({ method: 'GET', url })).statusCode, 200)
