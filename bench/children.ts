@@ -10,21 +10,28 @@ export interface ServerChild {
   name: string
   port: number
   pid: number
+  /** Everything the child sent with its `ready` message besides type and port. */
+  ready: Record<string, unknown>
   process: ChildProcess
   /** Send a message and wait for a reply of type `replyType` (bounded by `timeoutMs`). */
   request(message: object, replyType: string, timeoutMs?: number): Promise<Record<string, unknown>>
   stop(): Promise<void>
 }
 
-/** Fork `bench/<script>` under tsx and wait (at most `timeoutMs`) for its `{ type: 'ready', port }`. */
-export async function startChild(name: string, script: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<ServerChild> {
+/**
+ * Fork `bench/<script>` and wait (at most `timeoutMs`) for its `{ type: 'ready', port }`. TypeScript
+ * scripts run under the tsx loader; `.mjs` scripts under plain node (the service child, which runs
+ * the compiled build as production does).
+ */
+export async function startChild(name: string, script: string, env: NodeJS.ProcessEnv, extraNodeArgs: string[] = [], timeoutMs = 120_000): Promise<ServerChild> {
   const path = fileURLToPath(new URL(script, import.meta.url))
   const child = fork(path, [], {
     // --expose-gc only makes global.gc() callable (for the retained-memory reading after each run).
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: [...(script.endsWith('.ts') ? ['--import', 'tsx', '--expose-gc'] : ['--expose-gc']), ...extraNodeArgs],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
+  let ready: Record<string, unknown> = {}
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
@@ -33,6 +40,8 @@ export async function startChild(name: string, script: string, env: NodeJS.Proce
     child.on('message', (m: { type?: string; port?: number }) => {
       if (m.type === 'ready' && typeof m.port === 'number') {
         clearTimeout(timer)
+        const { type: _type, port: _port, ...rest } = m
+        ready = rest
         resolve(m.port)
       }
     })
@@ -68,7 +77,7 @@ export async function startChild(name: string, script: string, env: NodeJS.Proce
   }
 
   if (child.pid === undefined) throw new Error(`${name} has no pid`)
-  return { name, port, pid: child.pid, process: child, request, stop }
+  return { name, port, pid: child.pid, ready, process: child, request, stop }
 }
 
 /** Resident set size of `pid` in bytes (VmRSS), or null when it cannot be read. */

@@ -14,6 +14,16 @@
  *   BENCH_PG_URL             server URL without database (default postgres://postgres@127.0.0.1:5432)
  *   BENCH_DATABASE           database name (default mcpmem_bench, or mcpmem_bench_quick in quick mode)
  *   BENCH_PG_POOL=10         pool size of the bare pg server and of the service (PG_POOL_MAX)
+ *   BENCH_READ_IDS=12000     ids the read-by-id pair cycles through; more than the service's in-process
+ *                            LRU holds (CACHE_MAX_ENTRIES, 10 000), so `read` measures the store path
+ *   BENCH_REDIS_URL=redis://127.0.0.1:6379/7  Redis of the cached-read pair; must name a database
+ *                            index other than 0 (tests use 0), which is FLUSHed before the run;
+ *                            `off` leaves the pair out
+ *   BENCH_HOT_ENTRIES=64     hot entries read by `cached-read`, and 1 KiB values read by `bare-kv` (1..1000)
+ *   BENCH_BUILD=1            run `npm run build` first (the service child runs dist/); 0 uses dist/ as it is
+ *   BENCH_BARE_NAMED=0       1: the bare baselines use named prepared statements instead of pg's default unnamed ones
+ *   BENCH_SERVICE_NODE_ARGS  extra node flags for the service children, space-separated (memory
+ *                            experiments, e.g. `--max-semi-space-size=4`); none by default, as production
  *   BENCH_ONLY=a,b           run only these scenarios (names as printed); bare baselines are kept
  *   BENCH_PROFILE=read       after the measured runs, re-run these scenarios (bare or service) under the V8
  *                            CPU profiler and print the top functions (comma list, or "all")
@@ -33,6 +43,13 @@ export interface BenchEnv {
   pgBaseUrl: string
   database: string
   pgPool: number
+  readIds: number
+  /** Null when the cached-read pair is off. */
+  redisUrl: string | null
+  hotEntries: number
+  build: boolean
+  serviceNodeArgs: string[]
+  bareNamed: boolean
   only: string[]
   profile: string[]
   outDir: string
@@ -59,6 +76,16 @@ export function assertLoopbackUrl(url: string): void {
   }
 }
 
+/** The cached-read pair's Redis: loopback, and a database index of its own (tests use 0). */
+function benchRedisUrl(raw: string | undefined): string | null {
+  if (raw === 'off' || raw === '0' || raw === 'false') return null
+  const url = raw && raw !== '' ? raw : 'redis://127.0.0.1:6379/7'
+  assertLoopbackUrl(url)
+  const db = /^\/(\d+)$/.exec(new URL(url).pathname)?.[1]
+  if (!db || Number(db) === 0) throw new Error('BENCH_REDIS_URL must name a Redis database index other than 0, e.g. redis://127.0.0.1:6379/7 (it is flushed)')
+  return url
+}
+
 export function readBenchEnv(env: NodeJS.ProcessEnv = process.env): BenchEnv {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true'
   const pgBaseUrl = (env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '')
@@ -77,6 +104,18 @@ export function readBenchEnv(env: NodeJS.ProcessEnv = process.env): BenchEnv {
     pgBaseUrl,
     database,
     pgPool: int(env, 'BENCH_PG_POOL', 10, 1, 200),
+    readIds: int(env, 'BENCH_READ_IDS', 12_000, 1, 100_000),
+    redisUrl: benchRedisUrl(env.BENCH_REDIS_URL),
+    hotEntries: int(env, 'BENCH_HOT_ENTRIES', 64, 1, 1000),
+    build: env.BENCH_BUILD !== '0' && env.BENCH_BUILD !== 'false',
+    bareNamed: env.BENCH_BARE_NAMED === '1' || env.BENCH_BARE_NAMED === 'true',
+    serviceNodeArgs: (env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter((a) => {
+      if (a === '') return false
+      if (!/^--[a-z0-9-]+(=[\w.-]+)?$/.test(a) || /^--(import|require|loader|experimental-loader|inspect)/.test(a)) {
+        throw new Error(`BENCH_SERVICE_NODE_ARGS: ${a} is not a plain node flag`)
+      }
+      return true
+    }),
     only: list(env.BENCH_ONLY),
     profile: list(env.BENCH_PROFILE),
     outDir: env.BENCH_OUT ?? join(tmpdir(), 'mcpmem-bench'),

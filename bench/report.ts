@@ -35,9 +35,24 @@ export interface Measurement {
   otherCores: number
   /** Interrupt-context CPU (softirq: loopback TCP), in cores. */
   irqCores: number
+  /** Response bytes (headers + body) per request, from autocannon's throughput. */
+  bytesPerResponse: number
+  /** The service's hot-cache lookups during the measured run (`mcp_memory_cache_requests_total` deltas from /metrics). */
+  cache?: CacheCounts
   /** The server's process.memoryUsage() right after the measured run, and after a full GC then. */
   memoryAfter?: NodeJS.MemoryUsage
   memoryRetained?: NodeJS.MemoryUsage
+}
+
+export interface CacheCounts {
+  hit: number
+  miss: number
+  error: number
+}
+
+export const hitRatio = (c: CacheCounts) => {
+  const total = c.hit + c.miss + c.error
+  return total > 0 ? c.hit / total : 0
 }
 
 export interface Usage {
@@ -69,6 +84,7 @@ export function toMeasurement(scenario: Scenario, result: autocannon.Result, usa
     p99: result.latency.p99,
     max: result.latency.max,
     requests: result.requests.total,
+    bytesPerResponse: result.requests.total > 0 ? result.throughput.total / result.requests.total : 0,
     failures: answered - expected + result.errors + result.timeouts,
     statusCounts,
     rssPeak: usage.peak,
@@ -105,8 +121,11 @@ function roundOf(name: string, base: string): number | null {
   return m?.[1] ? Number(m[1]) : null
 }
 
+/** A cached-read round whose lookups were not (nearly) all hits did not measure the cache. */
+const MIN_HIT_RATIO = 0.95
+
 /** Median over rounds of service req/s ÷ bare req/s, each round's pair run back to back. */
-function ratioTarget(results: Measurement[], name: string, service: string, bare: string, min: number): Target {
+function ratioTarget(results: Measurement[], name: string, service: string, bare: string, min: number, needHits = false): Target {
   const rounds: { ratio: number; failed: boolean; shared: boolean }[] = []
   for (const s of results) {
     const round = roundOf(s.name, service)
@@ -115,7 +134,7 @@ function ratioTarget(results: Measurement[], name: string, service: string, bare
     if (!b) continue
     rounds.push({
       ratio: s.reqPerSec / b.reqPerSec,
-      failed: s.failures > 0 || b.failures > 0,
+      failed: s.failures > 0 || b.failures > 0 || (needHits && (!s.cache || hitRatio(s.cache) < MIN_HIT_RATIO)),
       shared: s.otherCores > SHARED_CORES || b.otherCores > SHARED_CORES,
     })
   }
@@ -123,7 +142,7 @@ function ratioTarget(results: Measurement[], name: string, service: string, bare
   const ratio = median(rounds.map((r) => r.ratio))
   const s = results.find((r) => r.name === service)
   const b = results.find((r) => r.name === bare)
-  const invalid = rounds.some((r) => r.failed) ? ' (INVALID: failed requests)' : ''
+  const invalid = rounds.some((r) => r.failed) ? (needHits ? ' (INVALID: failed requests or cache hits below 95 %)' : ' (INVALID: failed requests)') : ''
   const shared = rounds.filter((r) => r.shared).length
   const perRound = rounds.length > 1 ? `median of ${rounds.length} rounds (${rounds.map((r) => r.ratio.toFixed(2)).join(', ')}): ` : ''
   return {
@@ -134,11 +153,22 @@ function ratioTarget(results: Measurement[], name: string, service: string, bare
   }
 }
 
-export function evaluateTargets(results: Measurement[], entries: number, rssLimitMb = 150, p99LimitMs = 50): Target[] {
+export function evaluateTargets(results: Measurement[], entries: number, idleRss: Record<string, number | null> = {}, rssLimitMb = 150, p99LimitMs = 50): Target[] {
   const targets = [
     ratioTarget(results, 'create / bare INSERT', 'create', 'bare-insert', 0.6),
     ratioTarget(results, 'read by id / bare PK SELECT', 'read', 'bare-select', 0.8),
   ]
+  if (results.some((r) => roundOf(r.name, 'cached-read') !== null)) {
+    targets.push(ratioTarget(results, 'cached read (Redis hits) / bare Fastify+Redis GET', 'cached-read', 'bare-kv', 0.6, true))
+    const counts = results.filter((r) => roundOf(r.name, 'cached-read') !== null && r.cache).map((r) => r.cache as CacheCounts)
+    const sum = counts.reduce((a, c) => ({ hit: a.hit + c.hit, miss: a.miss + c.miss, error: a.error + c.error }), { hit: 0, miss: 0, error: 0 })
+    targets.push({
+      name: 'cached-read hit ratio (/metrics)',
+      ok: counts.length === 0 ? null : hitRatio(sum) >= MIN_HIT_RATIO,
+      detail: counts.length === 0 ? 'not scraped' :
+        `${fmt(hitRatio(sum) * 100, 2)} % (hit ${fmt(sum.hit)}, miss ${fmt(sum.miss)}, error ${fmt(sum.error)}; needed ≥ ${MIN_HIT_RATIO * 100} % for a valid ratio)`,
+    })
+  }
   for (const r of results.filter((m) => m.name.startsWith('list') || m.name.startsWith('search'))) {
     const invalid = (r.failures > 0 ? ' (INVALID: failed requests)' : '') +
       (r.otherCores > SHARED_CORES ? ` — shared machine (${fmt(r.otherCores, 2)} other cores)` : '')
@@ -148,12 +178,17 @@ export function evaluateTargets(results: Measurement[], entries: number, rssLimi
       detail: `p99 ${fmt(r.p99, 1)} ms (target < ${p99LimitMs} ms)${invalid}`,
     })
   }
-  const rss = results.filter((r) => r.target === 'service')
-  if (rss.length > 0) {
+  for (const [target, label] of [['service', 'service (LRU)'], ['service-redis', 'service (Redis)']] as const) {
+    const idle = idleRss[target]
+    if (idle !== undefined && idle !== null) {
+      targets.push({ name: `${label} RSS idle`, ok: idle < rssLimitMb * MB, detail: `${fmt(idle / MB, 1)} MB after start (target < ${rssLimitMb} MB)` })
+    }
+    const rss = results.filter((r) => r.target === target)
+    if (rss.length === 0) continue
     const peak = Math.max(...rss.map((r) => r.rssPeak))
     const worst = rss.find((r) => r.rssPeak === peak)
     targets.push({
-      name: 'service RSS under load',
+      name: `${label} RSS under load`,
       ok: peak < rssLimitMb * MB,
       detail: `peak ${fmt(peak / MB, 1)} MB during ${worst?.name} (target < ${rssLimitMb} MB)`,
     })
@@ -180,13 +215,15 @@ export function renderReport(results: Measurement[], targets: Target[]): string 
     fmt(r.max, 0),
     fmt(r.requests),
     r.failures === 0 ? '0' : `${r.failures} ${JSON.stringify(r.statusCounts)}`,
+    r.cache ? `${fmt(hitRatio(r.cache) * 100, 1)} %` : '',
+    fmt(r.bytesPerResponse),
     fmt(r.rssPeak / MB, 1),
     fmt(r.cpuUsPerRequest),
     fmt(r.dbCpuUsPerRequest),
     `${fmt(r.cpuCores, 2)} / ${fmt(r.dbCores, 2)} / ${fmt(r.loadCores, 2)} / ${fmt(r.irqCores, 2)} / ${fmt(r.otherCores, 2)}`,
   ])
   const main = table(
-    ['scenario', 'conn', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'requests', 'failed', 'server RSS peak MB',
+    ['scenario', 'conn', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'requests', 'failed', 'cache hits', 'bytes/resp', 'server RSS peak MB',
       'server CPU µs/req', 'pg CPU µs/req', 'cores: server / pg / loadgen / softirq / other'],
     rows,
   )

@@ -7,11 +7,16 @@ import {
   BENCH_BARE_TOOL, BENCH_CREATE_TOOL, FULLTEXT_QUERIES, READ_TOOL, SEED_TAGS, SUBSTRING_QUERIES, TOPIC_WORDS,
 } from './words.js'
 
-export type Target = 'bare' | 'service'
+/** Which child serves a scenario: the bare baselines, the service (in-process LRU), or the service with Redis. */
+export type Target = 'bare' | 'service' | 'service-redis'
 
 export interface ScenarioContext {
-  /** Live ids of READ_TOOL's seeded entries. */
+  /** Live ids of READ_TOOL's seeded entries (more than the service's LRU holds). */
   ids: string[]
+  /** The few of them `cached-read` reads again and again (cache hits). */
+  hotIds: string[]
+  /** How many 1 KiB values `bare-kv` reads (`bench:kv:0` … `bench:kv:<n-1>`). */
+  kvKeys: number
   /** Distinguishes this run's created contents from earlier runs' (dedupe would otherwise answer 200). */
   runId: string
 }
@@ -24,17 +29,32 @@ export interface Scenario {
   describe: string
   /** Connections for this run instead of the configured count (latency probes). */
   connections?: number
+  /** Read the service's hot-cache counters (/metrics) before and after the measured run. */
+  cacheStats?: boolean
   /** Autocannon options except url, connections and duration. */
   options(ctx: ScenarioContext): Partial<autocannon.Options>
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
-/** Cycle through `values` across all connections. */
-function cycler<T>(values: readonly T[]): () => T {
+/** Where each scenario's cycling stopped, so that its next load (measured run after warm-up, next round) goes on from there. */
+const positions = new Map<string, number>()
+
+/**
+ * Cycle through `values` across all connections. With `resumeKey`, go on where the previous load
+ * with that key stopped: for `read`, restarting at 0 after the warm-up (or in the next round) would
+ * re-read exactly the entries that just went into the service's LRU, turning part of it into cache
+ * hits; going on in one cycle longer than the LRU makes every read a miss.
+ */
+function cycler<T>(values: readonly T[], resumeKey?: string): () => T {
   if (values.length === 0) throw new Error('nothing to cycle through')
-  let i = 0
-  return () => values[i++ % values.length] as T
+  let i = resumeKey === undefined ? 0 : (positions.get(resumeKey) ?? 0)
+  return () => {
+    const value = values[i % values.length] as T
+    i = (i + 1) % values.length
+    if (resumeKey !== undefined) positions.set(resumeKey, i)
+    return value
+  }
 }
 
 /** One fixed request (autocannon takes the path from `requests`, not from a top-level option). */
@@ -76,15 +96,31 @@ export const SCENARIOS: Scenario[] = [
     name: 'bare-select', target: 'bare', expectStatus: 200,
     describe: 'bare Fastify + pg: SELECT by primary key (tool, id)',
     options: ({ ids }) => {
-      const next = cycler(ids)
+      const next = cycler(ids, 'bare-select')
       return varying('GET', { 'x-memory-tool': READ_TOOL }, () => ({ path: `/rows/${next()}` }))
     },
   },
   {
-    name: 'read', target: 'service', expectStatus: 200,
-    describe: 'service GET /v2/memories/:id over pre-seeded ids',
+    name: 'read', target: 'service', expectStatus: 200, cacheStats: true,
+    describe: 'service GET /v2/memories/:id over pre-seeded ids (more than its LRU holds: store path)',
     options: ({ ids }) => {
-      const next = cycler(ids)
+      const next = cycler(ids, 'read')
+      return varying('GET', { 'x-memory-tool': READ_TOOL }, () => ({ path: `/v2/memories/${next()}` }))
+    },
+  },
+  {
+    name: 'bare-kv', target: 'bare', expectStatus: 200,
+    describe: 'bare Fastify + ioredis: GET of a 1 KiB value from a pool of hot keys',
+    options: ({ kvKeys }) => {
+      const next = cycler(Array.from({ length: kvKeys }, (_, i) => String(i)))
+      return varying('GET', {}, () => ({ path: `/kv/${next()}` }))
+    },
+  },
+  {
+    name: 'cached-read', target: 'service-redis', expectStatus: 200, cacheStats: true,
+    describe: 'service with REDIS_URL: GET /v2/memories/:id over a few hot ids (cache hits)',
+    options: ({ hotIds }) => {
+      const next = cycler(hotIds)
       return varying('GET', { 'x-memory-tool': READ_TOOL }, () => ({ path: `/v2/memories/${next()}` }))
     },
   },
@@ -146,7 +182,7 @@ export const SCENARIOS: Scenario[] = [
 ]
 
 /** (bare baseline, service scenario) pairs whose throughput ratio has a target. */
-export const RATIO_PAIRS = [['bare-select', 'read'], ['bare-insert', 'create']] as const
+export const RATIO_PAIRS = [['bare-select', 'read'], ['bare-kv', 'cached-read'], ['bare-insert', 'create']] as const
 
 /** List and search scenarios, which have latency targets. */
 export const isQueryScenario = (s: Scenario) => s.name.startsWith('list') || s.name.startsWith('search')
@@ -156,13 +192,16 @@ export const isQueryScenario = (s: Scenario) => s.name.startsWith('list') || s.n
  * With `probeConnections`, every list/search scenario is followed by a low-concurrency copy
  * (`<name>@<n>c`) that shows query latency without the queueing of a closed loop of many connections.
  */
-export function selectScenarios(only: string[], probeConnections = 0, rounds = 1): Scenario[] {
+export function selectScenarios(only: string[], probeConnections = 0, rounds = 1, redis = true): Scenario[] {
   const unknown = only.filter((n) => !SCENARIOS.some((s) => s.name === n))
   if (unknown.length > 0) throw new Error(`unknown scenario(s) in BENCH_ONLY: ${unknown.join(', ')}`)
   const wanted = new Set(only)
-  if (wanted.has('create')) wanted.add('bare-insert')
-  if (wanted.has('read')) wanted.add('bare-select')
-  const chosen = only.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => wanted.has(s.name))
+  for (const [bare, service] of RATIO_PAIRS) if (wanted.has(service)) wanted.add(bare)
+  const usesRedis = (s: Scenario) => s.name === 'bare-kv' || s.target === 'service-redis'
+  if (!redis && only.some((n) => SCENARIOS.some((s) => s.name === n && usesRedis(s)))) {
+    throw new Error('BENCH_ONLY names a cached-read scenario but BENCH_REDIS_URL is off')
+  }
+  const chosen = (only.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => wanted.has(s.name))).filter((s) => redis || !usesRedis(s))
   const probes = probeConnections <= 0 ? [] :
     chosen.filter(isQueryScenario).map((s) => ({ ...s, name: `${s.name}@${probeConnections}c`, connections: probeConnections }))
   const firstWrite = chosen.findIndex((s) => s.name === 'bare-insert' || s.name === 'create')

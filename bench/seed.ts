@@ -3,7 +3,10 @@
  * multi-row `INSERT … SELECT … FROM generate_series` in batches of 10 000 rows on two connections,
  * with the secondary indexes dropped during the load and rebuilt afterwards (two at a time), then
  * VACUUM ANALYZE. content_hash is computed in SQL exactly as the service hashes (sha256 of the UTF-8
- * bytes); the generated tsvector column fills itself. Ids are UUIDv7 built from created_at, 30 s apart,
+ * bytes). `search_vector` fills itself while it is a generated column (migration 0001); once it is an
+ * ordinary column that writes fill, the seed fills it with the same expression,
+ * `to_tsvector('english', left(content, 100000))`. Content stays plain in `content` (the seeded texts
+ * are below the compression threshold; content_codec/content_blob/content_head stay NULL). Ids are UUIDv7 built from created_at, 30 s apart,
  * ending now, so every id the service creates later sorts after them.
  *
  * A finished seed is recorded in `bench_meta`; a later run with the same row count and recipe reuses it.
@@ -28,13 +31,15 @@ export interface SeedResult {
   seconds: number
 }
 
-const INSERT_BATCH = `
+/** The batch INSERT; `fillSearchVector` when search_vector is an ordinary column (see searchVectorKind). */
+const insertBatch = (fillSearchVector: boolean) => `
 INSERT INTO memories (tool, id, type, key, content, content_type, metadata, tags, importance, visibility,
-  content_hash, tokens, version, created_at, updated_at, expires_at, last_accessed_at, access_count)
+  content_hash, tokens, version, created_at, updated_at, expires_at, last_accessed_at, access_count${fillSearchVector ? ', search_vector' : ''})
 SELECT r.tool, r.id, r.type, NULL, r.content, 'text/plain',
   jsonb_build_object('source', 'bench-seed', 'seq', r.g), r.tags, r.importance, r.visibility,
   'sha256:' || encode(sha256(convert_to(r.content, 'UTF8')), 'hex'),
-  (r.words * 4) / 3 + 3, 1, to_timestamp(r.ms / 1000.0), to_timestamp(r.ms / 1000.0), NULL, NULL, 0
+  (r.words * 4) / 3 + 3, 1, to_timestamp(r.ms / 1000.0), to_timestamp(r.ms / 1000.0), NULL, NULL, 0${fillSearchVector ? `,
+  ${SEARCH_VECTOR}` : ''}
 FROM (
   SELECT g, w.words, w.ms,
     ($5::text[])[1 + floor(random() * cardinality($5::text[]))::int] AS tool,
@@ -53,6 +58,26 @@ FROM (
                        $9::bigint - ($8::bigint - g) * 30000 AS ms) AS w
   OFFSET 0
 ) r`
+
+/** The service's full-text expression (migration 0001's generated column), for rows the seed writes itself. */
+const SEARCH_VECTOR = `to_tsvector('english'::regconfig, left(r.content, 100000))`
+
+/**
+ * `generated` while search_vector is a generated column, `ordinary` once writes must fill it, `absent`
+ * if there is none. Also refuses a schema with a NOT NULL column the seed does not know (a migration
+ * the seed must learn about) instead of failing half-way through a load.
+ */
+async function searchVectorKind(client: pg.Client): Promise<'generated' | 'ordinary' | 'absent'> {
+  const { rows } = await client.query<{ name: string; generated: string; notnull: boolean; hasdefault: boolean }>(`
+    SELECT attname AS name, attgenerated AS generated, attnotnull AS notnull, atthasdef AS hasdefault
+    FROM pg_attribute WHERE attrelid = 'memories'::regclass AND attnum > 0 AND NOT attisdropped`)
+  const known = new Set(['tool', 'id', 'type', 'key', 'content', 'content_type', 'metadata', 'tags', 'importance', 'visibility',
+    'content_hash', 'tokens', 'version', 'created_at', 'updated_at', 'expires_at', 'last_accessed_at', 'access_count', 'search_vector'])
+  const unknown = rows.filter((r) => !known.has(r.name) && r.notnull && !r.hasdefault && r.generated === '')
+  if (unknown.length > 0) throw new Error(`memories has NOT NULL column(s) the seed does not fill: ${unknown.map((r) => r.name).join(', ')}; update bench/seed.ts`)
+  const sv = rows.find((r) => r.name === 'search_vector')
+  return !sv ? 'absent' : sv.generated === 's' ? 'generated' : 'ordinary'
+}
 
 async function meta(client: pg.Client, key: string): Promise<string | null> {
   const { rows } = await client.query<{ value: string }>('SELECT value FROM bench_meta WHERE key = $1', [key])
@@ -93,9 +118,23 @@ export async function seed(url: string, rows: number, log: (m: string) => void =
     const { rows: r } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM memories WHERE tool = ANY($1::text[])', [SEED_TOOLS])
     return r[0]?.n === rows
   })
-  if (reusable) return { rows, reused: true, seconds: (Date.now() - started) / 1000 }
+  const vectorKind = await withClient(url, searchVectorKind)
+  if (reusable) {
+    if (vectorKind === 'ordinary') {
+      // Seeded while search_vector was generated and converted since: its values stay. Heal rows a
+      // conversion (or an older seed) left empty, so full-text search sees the whole data set.
+      const healed = await withClient(url, (c) => c.query(
+        `UPDATE memories SET search_vector = ${SEARCH_VECTOR.replace('r.content', 'content')} WHERE search_vector IS NULL AND tool = ANY($1::text[])`, [SEED_TOOLS]))
+      if (healed.rowCount) {
+        log(`filled search_vector of ${healed.rowCount} seeded rows`)
+        await withClient(url, (c) => c.query('VACUUM (ANALYZE) memories'))
+      }
+    }
+    return { rows, reused: true, seconds: (Date.now() - started) / 1000 }
+  }
 
-  log(`seeding ${rows} entries…`)
+  log(`seeding ${rows} entries (search_vector: ${vectorKind}${vectorKind === 'ordinary' ? ', filled by the seed' : ''})…`)
+  const INSERT_BATCH = insertBatch(vectorKind === 'ordinary')
   await withClient(url, async (c) => {
     await setMeta(c, 'seed', '')
     await c.query('TRUNCATE memories, memory_tombstones, idempotency_keys')

@@ -71,3 +71,6 @@ export const SUBSTRING_QUERIES = [
   'lighthou', 'kingfis', 'pistach', 'obsidi', 'wisteri', 'archipel', 'tungste', 'basilis',
   'marath', 'telesco', 'hailsto', 'saffro', 'cormoran', 'macadam', 'tarrago', 'zephy',
 ]
+
+/** Redis keys of the bare cache-read baseline's values (`GET /kv/:k`), in the bench's own Redis database. */
+export const KV_PREFIX = 'bench:kv:'

