@@ -2,35 +2,12 @@
  * `mcp-memory serve` as a real process: SIGTERM drains requests already received (each gets its
  * full response), then the process exits 0 having closed the store.
  */
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-
-const root = fileURLToPath(new URL('../..', import.meta.url))
+import { startServe } from '../helpers/serve-process.js'
 
 t.test('SIGTERM drains in-flight requests and exits cleanly', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    cwd: root,
-    env: { ...process.env, STORE_URL: 'memory://', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
-  })
-  let logs = ''
-  child.stderr.on('data', (d: Buffer) => (logs += d.toString()))
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listen line in time:\n${logs}`)), 30_000)
-    child.stdout.on('data', (d: Buffer) => {
-      logs += d.toString()
-      const match = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(logs)
-      if (match?.[1]) {
-        clearTimeout(timer)
-        resolve(Number(match[1]))
-      }
-    })
-  })
+  const { child, port, logs } = await startServe(t, ['--import', 'tsx', 'src/cli/main.ts'], { STORE_URL: 'memory://' })
 
   // A batch of 100 creates takes long enough to be in flight when the signal lands.
   const body = JSON.stringify({
@@ -50,5 +27,5 @@ t.test('SIGTERM drains in-flight requests and exits cleanly', async (t) => {
   }
   const [code] = await once(child, 'exit')
   t.equal(code, 0, 'exit code 0')
-  t.match(logs, /shutting down: draining in-flight requests/)
+  t.match(logs(), /shutting down: draining in-flight requests/)
 })
