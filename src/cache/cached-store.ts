@@ -16,10 +16,8 @@
 import type { CompressionPolicy } from '../compression/content-codec.js'
 import type { AccessRecord } from '../domain/memory/access-recorder.js'
 import { isExpired, type MemoryEntry, type MirrorRecord } from '../domain/memory/memory-entry.js'
-import type {
-  CreateOptions, CreateResult, EntryFilter, MemoryStore, Page, ScanKey, SearchHit, SearchRequest, StoreStats,
-  StoredResponse, WriteOptions,
-} from '../storage/memory-store.js'
+import { DelegatingStore } from '../storage/delegating-store.js'
+import type { CreateOptions, CreateResult, MemoryStore, WriteOptions } from '../storage/memory-store.js'
 import { CacheGuard } from './cache-guard.js'
 import { CacheKeys } from './cache-keys.js'
 import { decodeRecord, encodeEntry, encodeTombstone } from './cache-record.js'
@@ -41,18 +39,17 @@ export interface CachedStoreOptions {
   onError?: (err: unknown, op: string) => void
 }
 
-export class CachedStore implements MemoryStore {
-  readonly backend: string
+export class CachedStore extends DelegatingStore {
   readonly guard: CacheGuard
   private readonly keys: CacheKeys
   private readonly now: () => number
 
   constructor(
-    private readonly inner: MemoryStore,
+    inner: MemoryStore,
     private readonly cache: HotCache,
     private readonly options: CachedStoreOptions,
   ) {
-    this.backend = inner.backend
+    super(inner)
     this.keys = new CacheKeys(options.side)
     this.now = options.now ?? Date.now
     this.guard = new CacheGuard(cache, {
@@ -60,12 +57,12 @@ export class CachedStore implements MemoryStore {
     })
   }
 
-  async init(): Promise<void> {
+  override async init(): Promise<void> {
     await this.inner.init()
     await this.cache.connect(2_000)
   }
 
-  async get(tool: string, id: string): Promise<MemoryEntry | null> {
+  override async get(tool: string, id: string): Promise<MemoryEntry | null> {
     const cached = await this.readEntry(tool, id)
     if (cached !== undefined) return cached
     const entry = await this.inner.get(tool, id)
@@ -73,15 +70,7 @@ export class CachedStore implements MemoryStore {
     return entry
   }
 
-  getById(id: string): Promise<MemoryEntry | null> {
-    return this.inner.getById(id)
-  }
-
-  getMany(tool: string, ids: string[]): Promise<MemoryEntry[]> {
-    return this.inner.getMany(tool, ids)
-  }
-
-  async findByKey(tool: string, key: string): Promise<MemoryEntry | null> {
+  override async findByKey(tool: string, key: string): Promise<MemoryEntry | null> {
     if (this.guard.usable) {
       const pointer = await this.attempt('findByKey', () => this.cache.getAndTouch(this.keys.key(tool, key), this.options.ttlSeconds))
       const cached = pointer ? await this.readEntry(tool, pointer.toString('utf8'), false) : undefined
@@ -98,7 +87,7 @@ export class CachedStore implements MemoryStore {
     return entry
   }
 
-  async findByHash(tool: string, hash: string): Promise<MemoryEntry[]> {
+  override async findByHash(tool: string, hash: string): Promise<MemoryEntry[]> {
     let generation: string | null = null
     if (this.guard.usable) {
       const values = await this.attempt('findByHash', () => this.cache.getMany([this.keys.generation(tool), this.keys.hash(tool, hash)]))
@@ -121,32 +110,32 @@ export class CachedStore implements MemoryStore {
     return entries
   }
 
-  async create(entry: MemoryEntry, options: CreateOptions): Promise<CreateResult> {
+  override async create(entry: MemoryEntry, options: CreateOptions): Promise<CreateResult> {
     const result = await this.inner.create(entry, options)
     if (result.created) await this.written(result.entry)
     else await this.fill(result.entry)
     return result
   }
 
-  async update(entry: MemoryEntry, options?: WriteOptions): Promise<MemoryEntry> {
+  override async update(entry: MemoryEntry, options?: WriteOptions): Promise<MemoryEntry> {
     const updated = await this.inner.update(entry, options)
     await this.written(updated)
     return updated
   }
 
-  async upsertByKey(entry: MemoryEntry & { key: string }, options?: WriteOptions): Promise<CreateResult> {
+  override async upsertByKey(entry: MemoryEntry & { key: string }, options?: WriteOptions): Promise<CreateResult> {
     const result = await this.inner.upsertByKey(entry, options)
     await this.written(result.entry)
     return result
   }
 
-  async delete(tool: string, id: string, options?: WriteOptions) {
+  override async delete(tool: string, id: string, options?: WriteOptions) {
     const tombstone = await this.inner.delete(tool, id, options)
     if (tombstone) await this.writeTombstone(tool, id, tombstone.version)
     return tombstone
   }
 
-  async applyMirror(record: MirrorRecord) {
+  override async applyMirror(record: MirrorRecord) {
     // A mirrored entry may displace another row holding its key or keyless content (the primary
     // already resolved that conflict); find those first so their cached copies can be retired.
     const displaced = record.kind === 'entry' ? await this.holdersOf(record.entry) : []
@@ -159,33 +148,12 @@ export class CachedStore implements MemoryStore {
     return result
   }
 
-  query(filter: EntryFilter, cursor: string | null, limit: number): Promise<Page<MemoryEntry>> {
-    return this.inner.query(filter, cursor, limit)
-  }
-
-  search(request: SearchRequest): Promise<SearchHit[]> {
-    return this.inner.search(request)
-  }
-
-  stats(tools?: string[]): Promise<StoreStats> {
-    return this.inner.stats(tools)
-  }
-
-  scan(after: ScanKey | null, limit: number): Promise<MemoryEntry[]> {
-    return this.inner.scan(after, limit)
-  }
-
-  purgeExpired(now: number, limit: number): Promise<number> {
-    // Expired entries are never served from the cache (checked on every hit), so nothing to evict.
-    return this.inner.purgeExpired(now, limit)
-  }
-
   /**
    * Access statistics go to the store, then into cached copies (same version, same fill time, so
    * neither the version guard nor the staleness bound is affected). Best effort: a copy the cache
    * cannot update keeps older figures until it is refilled.
    */
-  async recordAccess(records: AccessRecord[]): Promise<void> {
+  override async recordAccess(records: AccessRecord[]): Promise<void> {
     await this.inner.recordAccess(records)
     if (!this.guard.usable) return
     for (const r of records) {
@@ -201,29 +169,12 @@ export class CachedStore implements MemoryStore {
     }
   }
 
-  claimIdempotencyKey(tool: string, key: string, requestHash: string, ttlMs: number) {
-    return this.inner.claimIdempotencyKey(tool, key, requestHash, ttlMs)
-  }
-
-  completeIdempotencyKey(tool: string, key: string, requestHash: string, response: StoredResponse, ttlMs: number) {
-    return this.inner.completeIdempotencyKey(tool, key, requestHash, response, ttlMs)
-  }
-
-  releaseIdempotencyKey(tool: string, key: string): Promise<void> {
-    return this.inner.releaseIdempotencyKey(tool, key)
-  }
-
-  /** The store must answer; the cache is optional and reported separately (see `cachePing`). */
-  ping(): Promise<void> {
-    return this.inner.ping()
-  }
-
   /** Whether the cache answers now (for readiness details and tests). */
   async cachePing(): Promise<boolean> {
     return (await this.attempt('ping', () => this.cache.ping().then(() => true))) ?? false
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.guard.stop()
     await this.cache.close()
     await this.inner.close()

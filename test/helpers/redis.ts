@@ -21,6 +21,7 @@ interface Teardown {
 /** Null when the shared Redis answers, else the reason to skip. Throws under REQUIRE_SERVICES. */
 export async function redisUnavailable(): Promise<string | null> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null })
+  redis.on('error', () => {}) // reported through the rejected connect below
   try {
     await redis.connect()
     await redis.ping()
@@ -39,6 +40,7 @@ export function testSide(t: Teardown, url = REDIS_URL): string {
   const side = `t${process.pid}x${randomBytes(4).toString('hex')}`
   t.teardown(async () => {
     const redis = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null })
+    redis.on('error', () => {}) // a private server may already be gone
     try {
       let cursor = '0'
       do {
@@ -97,6 +99,7 @@ export class PrivateRedis {
     ], { stdio: 'ignore' })
     for (let i = 0; i < 100; i++) {
       const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+      probe.on('error', () => {}) // refused while the server starts: expected, retried below
       try {
         await probe.connect()
         await probe.ping()

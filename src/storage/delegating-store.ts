@@ -1,0 +1,49 @@
+/**
+ * A MemoryStore that forwards every call to `inner`: the base of decorators, which override only
+ * the operations they change (CachedStore overrides reads by id/key/hash and the writes).
+ */
+import type { AccessRecord } from '../domain/memory/access-recorder.js'
+import type { MemoryEntry, MirrorRecord, Tombstone } from '../domain/memory/memory-entry.js'
+import type {
+  CreateOptions, CreateResult, EntryFilter, IdempotencyClaim, MemoryStore, MirrorResult, Page, ScanKey, SearchHit,
+  SearchRequest, StoreStats, StoredResponse, WriteOptions,
+} from './memory-store.js'
+
+export class DelegatingStore implements MemoryStore {
+  readonly backend: string
+
+  constructor(protected readonly inner: MemoryStore) {
+    this.backend = inner.backend
+  }
+
+  init(): Promise<void> { return this.inner.init() }
+  get(tool: string, id: string): Promise<MemoryEntry | null> { return this.inner.get(tool, id) }
+  getById(id: string): Promise<MemoryEntry | null> { return this.inner.getById(id) }
+  getMany(tool: string, ids: string[]): Promise<MemoryEntry[]> { return this.inner.getMany(tool, ids) }
+  findByHash(tool: string, hash: string): Promise<MemoryEntry[]> { return this.inner.findByHash(tool, hash) }
+  findByKey(tool: string, key: string): Promise<MemoryEntry | null> { return this.inner.findByKey(tool, key) }
+  create(entry: MemoryEntry, options: CreateOptions): Promise<CreateResult> { return this.inner.create(entry, options) }
+  update(entry: MemoryEntry, options?: WriteOptions): Promise<MemoryEntry> { return this.inner.update(entry, options) }
+  upsertByKey(entry: MemoryEntry & { key: string }, options?: WriteOptions): Promise<CreateResult> {
+    return this.inner.upsertByKey(entry, options)
+  }
+  delete(tool: string, id: string, options?: WriteOptions): Promise<Tombstone | null> { return this.inner.delete(tool, id, options) }
+  applyMirror(record: MirrorRecord): Promise<MirrorResult> { return this.inner.applyMirror(record) }
+  query(filter: EntryFilter, cursor: string | null, limit: number): Promise<Page<MemoryEntry>> {
+    return this.inner.query(filter, cursor, limit)
+  }
+  search(request: SearchRequest): Promise<SearchHit[]> { return this.inner.search(request) }
+  stats(tools?: string[]): Promise<StoreStats> { return this.inner.stats(tools) }
+  scan(after: ScanKey | null, limit: number): Promise<MemoryEntry[]> { return this.inner.scan(after, limit) }
+  purgeExpired(now: number, limit: number): Promise<number> { return this.inner.purgeExpired(now, limit) }
+  recordAccess(records: AccessRecord[]): Promise<void> { return this.inner.recordAccess(records) }
+  claimIdempotencyKey(tool: string, key: string, requestHash: string, ttlMs: number): Promise<IdempotencyClaim> {
+    return this.inner.claimIdempotencyKey(tool, key, requestHash, ttlMs)
+  }
+  completeIdempotencyKey(tool: string, key: string, requestHash: string, response: StoredResponse, ttlMs: number): Promise<boolean> {
+    return this.inner.completeIdempotencyKey(tool, key, requestHash, response, ttlMs)
+  }
+  releaseIdempotencyKey(tool: string, key: string): Promise<void> { return this.inner.releaseIdempotencyKey(tool, key) }
+  ping(): Promise<void> { return this.inner.ping() }
+  close(): Promise<void> { return this.inner.close() }
+}
