@@ -58,7 +58,3 @@ export async function decompress(codec: Codec, bytes: Buffer): Promise<string> {
   const raw = codec === 'br' ? await unbrotli(bytes) : await gunzipAsync(bytes)
   return raw.toString('utf8')
 }
-
-export function isCodec(value: unknown): value is Codec {
-  return (CODECS as readonly unknown[]).includes(value)
-}

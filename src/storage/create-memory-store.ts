@@ -1,6 +1,7 @@
 /**
  * Builds the store named by a store URL: `memory://`, `pglite://PATH` (embedded Postgres in a
- * data folder; the quick-start default) or `postgres://…` (a pg Pool). Exhaustive by scheme.
+ * data folder; the quick-start default) or `postgres://…` (a pg Pool). SQL URLs go through
+ * `openSqlDriver`, the one place that maps a scheme to a driver.
  */
 import type { CompressionPolicy } from '../compression/content-codec.js'
 import type { Config } from '../config/config.schema.js'
@@ -20,41 +21,22 @@ export interface StoreSettings {
   tombstoneRetentionMs?: number
 }
 
-export type StoreKind = 'memory' | 'pglite' | 'postgres'
-
-export function storeKind(url: string): StoreKind {
-  if (url === 'memory://') return 'memory'
-  if (url.startsWith('pglite://')) return 'pglite'
-  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres'
-  throw new Error(`unsupported store URL scheme in ${url.split(':')[0]}:`)
-}
-
 /** SQL modules are loaded only when used, so `memory://` never loads pg or the PGlite WASM. */
 export async function createMemoryStore(
   config: Pick<Config, 'STORE_URL' | 'PG_POOL_MAX' | 'PG_STATEMENT_TIMEOUT_MS' | 'MIGRATE_ON_START'>,
   settings: StoreSettings,
   url: string = config.STORE_URL,
 ): Promise<MemoryStore> {
-  const kind = storeKind(url)
-  switch (kind) {
-    case 'memory':
-      return createInMemoryStore({ now: settings.now, tombstoneRetentionMs: settings.tombstoneRetentionMs })
-    case 'pglite': {
-      const [{ createPgliteDriver, pgliteDataDirFromUrl }, { createSqlStore }] = await Promise.all([
-        import('./sql/pglite-driver.js'),
-        import('./sql/sql-store.js'),
-      ])
-      return createSqlStore(createPgliteDriver({ dataDir: pgliteDataDirFromUrl(url) }), { ...sqlOptions(settings), migrateOnInit: true })
-    }
-    case 'postgres': {
-      const [{ createPgDriver }, { createSqlStore }] = await Promise.all([import('./sql/pg-driver.js'), import('./sql/sql-store.js')])
-      const driver = createPgDriver({
-        url, poolMax: config.PG_POOL_MAX, statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS, onIdleError: settings.onIdleError,
-      })
-      settings.onPgDriver?.(driver)
-      return createSqlStore(driver, { ...sqlOptions(settings), migrateOnInit: config.MIGRATE_ON_START })
-    }
+  if (url === 'memory://') {
+    return createInMemoryStore({ now: settings.now, tombstoneRetentionMs: settings.tombstoneRetentionMs })
   }
+  const [{ openSqlDriver }, { createSqlStore }] = await Promise.all([import('./sql/open-sql-driver.js'), import('./sql/sql-store.js')])
+  const driver = await openSqlDriver(url, {
+    poolMax: config.PG_POOL_MAX, statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS, onIdleError: settings.onIdleError,
+  })
+  if (driver.label === 'postgres') settings.onPgDriver?.(driver)
+  // The embedded store migrates itself; a shared Postgres follows MIGRATE_ON_START.
+  return createSqlStore(driver, { ...sqlOptions(settings), migrateOnInit: driver.label === 'pglite' || config.MIGRATE_ON_START })
 }
 
 function sqlOptions(settings: StoreSettings) {
