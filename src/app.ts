@@ -1,7 +1,8 @@
 /**
  * The composition root: the only module that knows concrete classes. It builds the store from
  * the config (or takes one from tests), decorates it, and registers the HTTP plugins in a fixed
- * order: errors → docs → health → metrics → /v2.
+ * order: errors → docs → health → metrics → /admin → /v2. With GREEN_STORE_URL the store is the
+ * blue/green TrafficSplitStore over two side stacks (`compose-traffic.ts`).
  */
 import Fastify, { type FastifyInstance } from 'fastify'
 import { validatorCompiler } from 'fastify-type-provider-zod'
@@ -16,12 +17,14 @@ import docs from './http/plugins/docs.js'
 import errorHandler, { frameworkErrorHandler } from './http/plugins/error-handler.js'
 import health from './http/plugins/health.js'
 import httpMetrics from './http/plugins/http-metrics.js'
-import { createAuthenticator, createOpsGuard } from './http/plugins/authenticate.js'
+import { createAdminGuard, createAuthenticator, createOpsGuard } from './http/plugins/authenticate.js'
 import { v2Api } from './http/v2/index.js'
 import { loggerOptions } from './logging/logger-options.js'
 import { createMetrics, type Metrics } from './metrics/create-metrics.js'
 import { StatsGauges } from './metrics/stats-gauges.js'
 import { composeStore } from './compose-store.js'
+import { composeTraffic, type TrafficRuntime } from './compose-traffic.js'
+import trafficAdmin from './http/admin/traffic-routes.js'
 import type { MemoryStore } from './storage/memory-store.js'
 import { ExpirySweeper } from './storage/expiry-sweeper.js'
 
@@ -34,6 +37,8 @@ export interface AppDeps {
    * hot tier in front like any backend. The app owns and closes it either way.
    */
   store?: MemoryStore
+  /** A ready-made green backend (tests); used instead of opening `config.GREEN_STORE_URL`, which must still be set. */
+  greenStore?: MemoryStore
   /** Clock in ms since epoch for entry timestamps and expiry. */
   now?: () => number
   /** pino logger options override; `false` silences logs (tests). */
@@ -46,6 +51,8 @@ export interface App {
   metrics: Metrics
   /** Batched access statistics; `flush()` writes what is pending (tests, shutdown). */
   accessRecorder: AccessRecorder
+  /** The blue/green runtime when GREEN_STORE_URL is set, else null. */
+  traffic: TrafficRuntime | null
 }
 
 export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Promise<App> {
@@ -78,10 +85,22 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     if (draining) void reply.header('connection', 'close')
   })
 
-  const { store, cached, pgDriver } = await composeStore(config, { side: 'blue', now, metrics, log: server.log, backend: deps.store })
+  const split = config.GREEN_STORE_URL !== undefined
+  const blue = await composeStore(config, { side: 'blue', label: split ? 'blue' : undefined, now, metrics, log: server.log, backend: deps.store })
+  const stacks = [blue]
+  let store = blue.store
+  let traffic: TrafficRuntime | null = null
+  if (split) {
+    const greenConfig = { ...config, STORE_URL: config.GREEN_STORE_URL! }
+    const green = await composeStore(greenConfig, { side: 'green', label: 'green', now, metrics, log: server.log, backend: deps.greenStore })
+    stacks.push(green)
+    traffic = composeTraffic(config, { blue: blue.store, green: green.store }, { metrics, log: server.log, now })
+    store = traffic.store
+  }
   try {
     await store.init()
   } catch (err) {
+    await traffic?.stop()
     await store.close().catch(() => {})
     throw err
   }
@@ -102,18 +121,25 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
 
   await server.register(errorHandler)
   await server.register(docs)
-  await server.register(health, { store, metrics, cachePing: cached ? () => cached.cachePing() : null })
+  const blueCache = blue.cached
+  await server.register(health, { store, metrics, cachePing: blueCache ? () => blueCache.cachePing() : null })
   const beforeScrape = async () => {
-    if (cached) metrics.cachePendingInvalidations.set({ backend: store.backend }, cached.guard.pending)
-    if (pgDriver) {
-      const pool = pgDriver.poolStats()
-      for (const state of ['total', 'idle', 'waiting'] as const) {
-        metrics.pgPoolConnections.set({ backend: store.backend, state }, pool[state])
+    for (const stack of stacks) {
+      if (stack.cached) metrics.cachePendingInvalidations.set({ backend: stack.label }, stack.cached.guard.pending)
+      if (stack.pgDriver) {
+        const pool = stack.pgDriver.poolStats()
+        for (const state of ['total', 'idle', 'waiting'] as const) {
+          metrics.pgPoolConnections.set({ backend: stack.label, state }, pool[state])
+        }
       }
     }
-    await statsGauges.refreshIfStale()
+    await Promise.all([statsGauges.refreshIfStale(), traffic?.refreshGauges()])
   }
   await server.register(httpMetrics, { metrics, beforeScrape, authorize: createOpsGuard(config.MEMORY_API_KEYS, config.MEMORY_ADMIN_KEY) })
+  if (traffic) {
+    const runtime = traffic
+    await server.register(trafficAdmin, { view: () => runtime.view(), authorize: createAdminGuard(config.MEMORY_API_KEYS, config.MEMORY_ADMIN_KEY) })
+  }
   await server.register(v2Api, {
     prefix: '/v2',
     manager,
@@ -127,10 +153,12 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
 
   sweeper.start()
   accessRecorder.start()
+  await traffic?.start()
   server.addHook('onClose', async () => {
     sweeper.stop()
     await accessRecorder.stop().catch((err: unknown) => server.log.warn({ err }, 'final access statistics lost'))
+    await traffic?.stop()
     await store.close()
   })
-  return { server, manager, metrics, accessRecorder }
+  return { server, manager, metrics, accessRecorder, traffic }
 }

@@ -18,11 +18,21 @@ export interface StoreStack {
   /** Present when a hot tier is configured. */
   cached: CachedStore | null
   pgDriver: PgDriver | null
+  /** The `backend` label of this stack's metrics. */
+  label: string
 }
 
 export async function composeStore(
   config: Readonly<Config>,
-  options: { side: string; now: () => number; metrics: Metrics; log: FastifyBaseLogger; backend?: MemoryStore },
+  options: {
+    side: string
+    /** Metrics label of the stack (`blue`/`green` under a traffic split); default the backend's own label. */
+    label?: string | undefined
+    now: () => number
+    metrics: Metrics
+    log: FastifyBaseLogger
+    backend?: MemoryStore | undefined
+  },
 ): Promise<StoreStack> {
   const { metrics, log, now, side } = options
   const policy = compressionPolicy(config.COMPRESSION, config.COMPRESSION_MIN_BYTES, config.COMPRESSION_MIN_SAVING_PERCENT / 100)
@@ -38,6 +48,7 @@ export async function composeStore(
     onPgDriver: (d) => (pgDriver = d),
     onIdleError: (err) => log.warn({ err }, 'idle Postgres connection failed; the pool replaces it'),
   }))
+  const label = options.label ?? backend.backend
   let cacheErrorsLogged = 0
   const hotCache = createHotCache(config, (err) => {
     // Connection errors repeat every retry while Redis is down: log the first few only.
@@ -50,7 +61,7 @@ export async function composeStore(
         maxStalenessMs: config.CACHE_MAX_STALENESS_SECONDS * 1000,
         compression: policy,
         now,
-        onResult: (result) => metrics.cacheRequests.inc({ backend: backend.backend, result }),
+        onResult: (result) => metrics.cacheRequests.inc({ backend: label, result }),
         onCompressed: (saved, ratio) => {
           metrics.compressionSavedBytes.inc({ tier: 'cache' }, saved)
           metrics.compressionRatio.observe({ tier: 'cache' }, ratio)
@@ -58,5 +69,5 @@ export async function composeStore(
         onError: (err, op) => log.debug({ err, op }, 'hot cache operation failed'),
       })
     : null
-  return { store: withMetrics(cached ?? backend, metrics), cached, pgDriver }
+  return { store: withMetrics(cached ?? backend, metrics, label), cached, pgDriver, label }
 }

@@ -1,35 +1,79 @@
 #!/usr/bin/env node
 /**
- * `mcp-memory [serve|migrate|help]`. Configuration comes from the environment only (design §6);
- * a bad value stops here with one message per variable and exit code 2.
+ * `mcp-memory [serve|migrate|backfill|verify|schema-verify|export|import|help]`. Configuration
+ * comes from the environment (design §6); a bad value stops here with one message per variable and
+ * exit code 2. The data commands also take `--from URL --to URL` in place of STORE_URL /
+ * GREEN_STORE_URL.
  */
+import type { Config } from '../config/config.schema.js'
 import { ConfigError, loadConfig } from '../config/load-config.js'
-import { runMigrate } from './migrate-command.js'
+import { BACKFILL_USAGE, BACKUP_USAGE, VERIFY_USAGE } from './data-usage.js'
 
-const USAGE = `usage: mcp-memory [command]
+const USAGE = `usage: mcp-memory [command] [options]
 
 commands:
-  serve     run the HTTP service (default)
-  migrate   apply pending SQL migrations to STORE_URL, then exit
-  help      show this text
+  serve          run the HTTP service (default)
+  migrate        apply pending SQL migrations to STORE_URL (and GREEN_STORE_URL when set), then exit
+  backfill       copy blue -> green with applyMirror, resumable (checkpoint), throttled
+  verify         compare blue and green chunk by chunk; --repair copies confirmed differences
+  schema-verify  validate every stored row of a store
+  export         write an NDJSON backup with a checksum trailer
+  import         restore an NDJSON backup (idempotent)
+  help           show this text (\`mcp-memory help <command>\` for a command's options)
+
+Data commands read blue from STORE_URL and green from GREEN_STORE_URL, or from --from URL / --to URL.
+Exit codes of the data commands: 0 pass; 1 differences found or rows rejected; 2 usage or
+configuration error, or runtime failure (backend unreachable, a failed chunk, stopped early).
 
 Configuration is read from environment variables; see README.md.`
+
+type DataCommand = (config: Readonly<Config>, args: string[]) => Promise<number>
+
+/** Loaded on use, so `serve` never loads the data tools. */
+const DATA_COMMANDS: Record<string, { usage: string; load: () => Promise<DataCommand> }> = {
+  backfill: { usage: BACKFILL_USAGE, load: async () => (await import('./backfill-command.js')).runBackfillCommand },
+  verify: { usage: VERIFY_USAGE, load: async () => (await import('./verify-command.js')).runVerifyCommand },
+  'schema-verify': { usage: BACKUP_USAGE, load: async () => (await import('./backup-commands.js')).runSchemaVerifyCommand },
+  export: { usage: BACKUP_USAGE, load: async () => (await import('./backup-commands.js')).runExportCommand },
+  import: { usage: BACKUP_USAGE, load: async () => (await import('./backup-commands.js')).runImportCommand },
+}
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0] ?? 'serve'
   if (command === 'help' || command === '--help' || command === '-h') {
-    console.log(USAGE)
+    const topic = argv[1] === undefined ? undefined : DATA_COMMANDS[argv[1]]
+    console.log(topic?.usage ?? USAGE)
     return 0
   }
-  if (command !== 'serve' && command !== 'migrate') {
+  const data = DATA_COMMANDS[command]
+  if (command !== 'serve' && command !== 'migrate' && data === undefined) {
     console.error(`unknown command "${command}"\n\n${USAGE}`)
     return 2
   }
+  if (data !== undefined && (argv.includes('--help') || argv.includes('-h'))) {
+    console.log(data.usage)
+    return 0
+  }
   const config = loadConfig()
-  if (command === 'migrate') return runMigrate(config)
+  if (command === 'migrate') return (await import('./migrate-command.js')).runMigrate(config)
+  if (data !== undefined) return runData(command, data, config, argv.slice(1))
   const { serve } = await import('../server.js')
   await serve(config)
   return -1 // keep running
+}
+
+/** Data commands never exit 1 on a crash: 1 means "differences found", so failures are 2. */
+async function runData(name: string, command: (typeof DATA_COMMANDS)[string], config: Readonly<Config>, args: string[]): Promise<number> {
+  try {
+    return await (await command.load())(config, args)
+  } catch (err) {
+    if (err instanceof Error && err.name === 'UsageError') {
+      console.error(`mcp-memory ${name}: ${err.message}\n\n${command.usage}`)
+      return 2
+    }
+    console.error(`mcp-memory ${name}: ${err instanceof Error ? err.message : String(err)}`)
+    return 2
+  }
 }
 
 main(process.argv.slice(2)).then(
@@ -37,7 +81,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code
   },
   (err: unknown) => {
-    if (err instanceof ConfigError) {
+    // A bad GREEN_STORE_URL seen by `migrate` is a configuration error too.
+    if (err instanceof ConfigError || (err instanceof Error && err.name === 'UsageError')) {
       console.error(`mcp-memory: ${err.message}`)
       process.exitCode = 2
       return

@@ -6,6 +6,8 @@ import { z } from 'zod'
 import { TOKENIZERS } from '../domain/memory/token-counter.js'
 import { parseApiKeys } from './api-keys.js'
 import { COMPRESSION_SETTINGS } from '../compression/content-codec.js'
+import { STAGES } from '../traffic/stages.js'
+import { resolveTrafficSettings, trafficValuesFromConfig } from '../traffic/traffic-config.js'
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -17,6 +19,14 @@ const int = (min: number, max: number) =>
     .regex(/^\d+$/, 'must be a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max))
+
+/** A decimal like `3` or `2.5` (for ratios). */
+const decimal = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max))
 
 const storeUrl = z
   .string()
@@ -64,6 +74,31 @@ export const ConfigSchema = z
     COMPRESSION: z.enum(COMPRESSION_SETTINGS).default('brotli'),
     COMPRESSION_MIN_BYTES: int(64, 64 * 1024 * 1024).default(1024),
     COMPRESSION_MIN_SAVING_PERCENT: int(1, 90).default(10),
+    // Blue/green traffic split (design §7): only active when GREEN_STORE_URL is set.
+    GREEN_STORE_URL: storeUrl.optional(),
+    TRAFFIC_STAGE: z.enum(STAGES).default('off'),
+    // Unset dials take the stage's preset; set ones refine it.
+    TRAFFIC_GREEN_READ_PERCENT: int(0, 100).optional(),
+    TRAFFIC_GREEN_WRITE_PERCENT: int(0, 100).optional(),
+    TRAFFIC_SHADOW_READ_PERCENT: int(0, 100).optional(),
+    TRAFFIC_DUAL_WRITE: bool.optional(),
+    TRAFFIC_ROUTING_KEY: z.enum(['tool', 'id']).default('tool'),
+    TRAFFIC_ROUTING_SALT: z.string().min(1).max(128, 'must be at most 128 characters').default('mcp-memory'),
+    TRAFFIC_ALLOW_COMPLETE: bool.default(false),
+    TRAFFIC_CONFIG_FILE: z.string().min(1).optional(),
+    TRAFFIC_CONFIG_POLL_MS: int(100, 60_000).default(1000),
+    TRAFFIC_KILL_SWITCH_KEY: z.string().min(1).max(512).default('mcpmem:traffic:kill-switch'),
+    TRAFFIC_KILL_SWITCH_POLL_MS: int(100, 60_000).default(1000),
+    TRAFFIC_GUARD_WINDOW_SECONDS: int(10, 3600).default(60),
+    TRAFFIC_GUARD_MIN_SAMPLES: int(1, 1_000_000).default(100),
+    TRAFFIC_GUARD_MAX_ERROR_PERCENT: int(0, 100).default(5),
+    TRAFFIC_GUARD_MAX_LATENCY_RATIO: decimal(1, 1_000_000).default(3),
+    TRAFFIC_GUARD_MAX_MISMATCH_PERCENT: int(0, 100).default(1),
+    TRAFFIC_SHADOW_DEADLINE_MS: int(1, 60_000).default(500),
+    TRAFFIC_SHADOW_MAX_IN_FLIGHT: int(1, 100_000).default(32),
+    TRAFFIC_SHADOW_RECHECK_MS: int(0, 60_000).default(250),
+    TRAFFIC_MIRROR_TIMEOUT_MS: int(1, 120_000).default(2000),
+    OUTBOX_REPAIR_INTERVAL_MS: int(10, 3_600_000).default(1000),
   })
   .superRefine((c, ctx) => {
     if (c.MEMORY_API_KEYS.length === 0 && !isLoopback(c.HOST)) {
@@ -75,6 +110,21 @@ export const ConfigSchema = z
     }
     if (c.MAX_CONTENT_BYTES > c.BODY_LIMIT_BYTES) {
       ctx.addIssue({ code: 'custom', path: ['MAX_CONTENT_BYTES'], message: 'must not exceed BODY_LIMIT_BYTES' })
+    }
+    if (c.TRAFFIC_STAGE !== 'off' && !c.GREEN_STORE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TRAFFIC_STAGE'],
+        message: `[stage-needs-green] stage ${c.TRAFFIC_STAGE} needs GREEN_STORE_URL (without a green backend there is nothing to split traffic to)`,
+      })
+    }
+    // The same invariants a reload of TRAFFIC_CONFIG_FILE is checked against; each message names its rule.
+    const traffic = resolveTrafficSettings(trafficValuesFromConfig(c))
+    if (!traffic.ok) {
+      for (const message of traffic.errors) {
+        const variable = /TRAFFIC_[A-Z_]+/.exec(message)?.[0] ?? 'TRAFFIC_STAGE'
+        ctx.addIssue({ code: 'custom', path: [variable], message })
+      }
     }
   })
   .transform((c) => ({

@@ -4,6 +4,7 @@
  * record into these objects.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { createTrafficMetrics } from './traffic-metrics.js'
 
 export const METRIC_PREFIX = 'mcp_memory_'
 
@@ -95,6 +96,7 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['result'] as const,
       registers,
     }),
+    ...createTrafficMetrics(registry, METRIC_PREFIX),
   }
 }
 

@@ -5,8 +5,8 @@
 import type { AccessRecord } from '../domain/memory/access-recorder.js'
 import type { MemoryEntry, MirrorRecord, Tombstone } from '../domain/memory/memory-entry.js'
 import type {
-  CreateOptions, CreateResult, EntryFilter, IdempotencyClaim, MemoryStore, MirrorResult, Page, ScanKey, SearchHit,
-  SearchRequest, StoreStats, StoredResponse, WriteOptions,
+  CreateOptions, CreateResult, EntryFilter, IdempotencyClaim, MemoryStore, MirrorResult, OutboxItem, OutboxStats, Page,
+  ScanKey, SearchHit, SearchRequest, StoreStats, StoredResponse, WriteOptions,
 } from './memory-store.js'
 
 export class DelegatingStore implements MemoryStore {
@@ -29,6 +29,16 @@ export class DelegatingStore implements MemoryStore {
   }
   delete(tool: string, id: string, options?: WriteOptions): Promise<Tombstone | null> { return this.inner.delete(tool, id, options) }
   applyMirror(record: MirrorRecord): Promise<MirrorResult> { return this.inner.applyMirror(record) }
+  mirrorRecord(tool: string, id: string): Promise<MirrorRecord | null> { return this.inner.mirrorRecord(tool, id) }
+  outboxAdd(item: { target: string; tool: string; id: string; key: string | null }, dueInMs: number): Promise<number> {
+    return this.inner.outboxAdd(item, dueInMs)
+  }
+  outboxClaim(target: string, limit: number, leaseMs: number): Promise<OutboxItem[]> {
+    return this.inner.outboxClaim(target, limit, leaseMs)
+  }
+  outboxRetry(seq: number, delayMs: number, error: string): Promise<void> { return this.inner.outboxRetry(seq, delayMs, error) }
+  outboxRemove(seqs: number[]): Promise<void> { return this.inner.outboxRemove(seqs) }
+  outboxStats(): Promise<OutboxStats> { return this.inner.outboxStats() }
   query(filter: EntryFilter, cursor: string | null, limit: number): Promise<Page<MemoryEntry>> {
     return this.inner.query(filter, cursor, limit)
   }

@@ -119,6 +119,36 @@ export interface CreateResult {
   created: boolean
 }
 
+/**
+ * A row of the mirror outbox (design §7): the state of (tool, id) must still reach the side named
+ * `target`. The row holds no entry: a replay reads the current state from the store that holds the
+ * outbox (`mirrorRecord`) and sends that, so replays are idempotent and never carry stale data.
+ * `key` is set for writes by key, whose affected id is only known once the write has run.
+ */
+export interface OutboxItem {
+  /** Increasing per store; identifies the row. */
+  seq: number
+  target: string
+  tool: string
+  id: string
+  key: string | null
+  /** Failed replays so far. */
+  attempts: number
+  /** ms since epoch, from the store's clock. */
+  createdAt: number
+  /** The row is due for replay at this time (ms). */
+  nextAttemptAt: number
+  /** The last failure's message (at most 500 characters), or null. */
+  lastError: string | null
+}
+
+export interface OutboxStats {
+  /** Rows in the outbox. */
+  pending: number
+  /** `createdAt` of the oldest row, or null when empty. */
+  oldestCreatedAt: number | null
+}
+
 /** Options every backend accepts. */
 export interface StoreClockOptions {
   /** Clock in ms since epoch, used for expiry. @default Date.now */
@@ -189,6 +219,34 @@ export interface MemoryStore {
    * that an older entry arriving later cannot resurrect it.
    */
   applyMirror(record: MirrorRecord): Promise<MirrorResult>
+
+  /**
+   * The stored state of (tool, id) as a mirror carries it: the entry (even if expired), or the
+   * remembered tombstone of its delete, or null when neither exists.
+   */
+  mirrorRecord(tool: string, id: string): Promise<MirrorRecord | null>
+
+  /**
+   * Add an outbox row for (tool, id, key) → `target`, due `dueInMs` from now (store clock).
+   * Returns its `seq`. Written before the primary write it guards (write-ahead), so a committed
+   * write always has its row until the mirror is known to have landed.
+   */
+  outboxAdd(item: { target: string; tool: string; id: string; key: string | null }, dueInMs: number): Promise<number>
+
+  /**
+   * Up to `limit` due rows for `target` (nextAttemptAt <= now), lowest seq first, each leased: its
+   * nextAttemptAt moves to now + `leaseMs`, so that concurrent claimers (other replicas) skip it.
+   */
+  outboxClaim(target: string, limit: number, leaseMs: number): Promise<OutboxItem[]>
+
+  /** Record a failed replay: attempts + 1, `lastError` (truncated), due again in `delayMs`. */
+  outboxRetry(seq: number, delayMs: number, error: string): Promise<void>
+
+  /** Remove rows whose mirror landed. Unknown seqs are ignored. */
+  outboxRemove(seqs: number[]): Promise<void>
+
+  /** Depth and oldest row, for `mcp_memory_outbox_pending` / `_oldest_age_seconds`. */
+  outboxStats(): Promise<OutboxStats>
 
   /** Keyset-paginated listing, newest first (id descending). Stable under concurrent inserts. */
   query(filter: EntryFilter, cursor: string | null, limit: number): Promise<Page<MemoryEntry>>

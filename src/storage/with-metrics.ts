@@ -3,19 +3,19 @@
  * and counts backend failures (`backend_errors_total`). Domain outcomes (not found, conflicts,
  * validation) are answers, not errors, and are not counted.
  */
-import { isAppError } from '../errors/app-error.js'
+import { isBackendFailure } from './backend-failure.js'
 import type { Metrics } from '../metrics/create-metrics.js'
 import type { MemoryStore } from './memory-store.js'
 
-const DOMAIN_CODES = new Set(['not_found', 'version_conflict', 'key_conflict', 'duplicate_content', 'invalid_cursor', 'validation_failed'])
-
 const TIMED = [
   'get', 'getById', 'getMany', 'findByHash', 'findByKey', 'create', 'update', 'upsertByKey', 'delete',
-  'applyMirror', 'query', 'search', 'stats', 'scan', 'purgeExpired', 'recordAccess', 'claimIdempotencyKey',
-  'completeIdempotencyKey', 'releaseIdempotencyKey', 'ping',
+  'applyMirror', 'mirrorRecord', 'outboxAdd', 'outboxClaim', 'outboxRetry', 'outboxRemove', 'outboxStats', 'query',
+  'search', 'stats', 'scan', 'purgeExpired', 'recordAccess', 'claimIdempotencyKey', 'completeIdempotencyKey',
+  'releaseIdempotencyKey', 'ping',
 ] as const satisfies readonly (keyof MemoryStore)[]
 
-export function withMetrics(store: MemoryStore, metrics: Metrics): MemoryStore {
+/** `label` names the backend in the metrics (default `store.backend`; `blue`/`green` under a traffic split). */
+export function withMetrics(store: MemoryStore, metrics: Metrics, label = store.backend): MemoryStore {
   const wrapped: Record<string, unknown> = {
     backend: store.backend,
     init: () => store.init(),
@@ -23,13 +23,13 @@ export function withMetrics(store: MemoryStore, metrics: Metrics): MemoryStore {
   }
   for (const op of TIMED) {
     const fn = (store[op] as (...args: unknown[]) => Promise<unknown>).bind(store)
-    const labels = { op, backend: store.backend }
+    const labels = { op, backend: label }
     wrapped[op] = async (...args: unknown[]) => {
       const end = metrics.operationDuration.startTimer(labels)
       try {
         return await fn(...args)
       } catch (err) {
-        if (!(isAppError(err) && DOMAIN_CODES.has(err.code))) metrics.backendErrors.inc({ backend: store.backend, op })
+        if (isBackendFailure(err)) metrics.backendErrors.inc({ backend: label, op })
         throw err
       } finally {
         end()

@@ -14,6 +14,7 @@ import { crudTests } from './suite-crud.js'
 import { storeTest, type StoreFactory, type SuiteGroup, type SuiteOptions, type TestFn } from './suite-kit.js'
 import { mirrorTests } from './suite-mirror.js'
 import { operationsTests } from './suite-ops.js'
+import { outboxTests } from './suite-outbox.js'
 import { queryTests } from './suite-query.js'
 import { searchTests } from './suite-search.js'
 import { ttlTests } from './suite-ttl.js'
@@ -25,6 +26,7 @@ const GROUPS: Record<SuiteGroup, typeof crudTests> = {
   crud: crudTests,
   content: contentTests,
   mirror: mirrorTests,
+  outbox: outboxTests,
   ttl: ttlTests,
   query: queryTests,
   search: searchTests,

@@ -96,7 +96,9 @@ t.test('on Postgres', { skip: unavailable ?? false }, async (t) => {
     const tables = await db.query<{ name: string }>(
       "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1",
     )
-    t.same(tables.rows.map((r) => r.name), ['idempotency_keys', 'memories', 'memory_tombstones', 'schema_migrations'])
+    t.same(tables.rows.map((r) => r.name), [
+      'idempotency_keys', 'memories', 'memory_tombstones', 'mirror_outbox', 'schema_migrations',
+    ])
     t.same(await migrate(db), { applied: [] }, 're-run is a no-op')
     await assertSchemaCurrent(db)
     t.same(await schemaStatus(db), { current: files.length, latest: files.length, pending: [], changed: [] })

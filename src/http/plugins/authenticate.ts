@@ -47,6 +47,23 @@ export function createOpsGuard(keys: readonly ApiKey[], adminKey: string | undef
   }
 }
 
+/**
+ * Guard for admin endpoints (`/admin/*`: traffic state today, traffic changes later): open only in
+ * local mode (no API keys and no admin key, loopback-only by config); otherwise MEMORY_ADMIN_KEY or
+ * a key with the `admin` scope.
+ */
+export function createAdminGuard(keys: readonly ApiKey[], adminKey: string | undefined): (request: FastifyRequest) => void {
+  if (keys.length === 0 && !adminKey) return () => {}
+  const entries: [string, Caller][] = keys
+    .filter((k) => k.scopes.includes('admin'))
+    .map((k) => [k.key, { tool: k.tool, scopes: k.scopes }])
+  if (adminKey) entries.push([adminKey, { tool: 'admin', scopes: ['admin'] }])
+  const lookup = keyLookup(entries)
+  return (request) => {
+    if (!lookup(bearer(request))) throw new AppError('unauthorized', 'this endpoint needs the admin key or a key with the admin scope')
+  }
+}
+
 function bearer(request: FastifyRequest): string {
   const header = request.headers.authorization
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null

@@ -43,6 +43,7 @@ import { checkVersion, createConstraints, replacement } from './constraints.js'
 import { EntryTable } from './entry-table.js'
 import { compareScanKey, compareText, matchesFilter, newestFirst } from './filters.js'
 import { IdempotencyTable } from './idempotency-table.js'
+import { OutboxTable, outboxOperations } from './outbox-table.js'
 import { fulltextScorer, substringScorer } from './text-match.js'
 
 /** Options of the in-memory backend: the clock and the tombstone retention. */
@@ -56,6 +57,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
   /** Remembered deletes by `tool\0id`, from `delete` and mirrored tombstones. */
   const tombstones = new Map<string, Tombstone>()
   const idempotency = new IdempotencyTable(now)
+  const outbox = new OutboxTable(now)
   const { live, claimId, keyHolder, sameContent, checkUnique } = createConstraints(table, now)
   let closed = false
 
@@ -204,6 +206,15 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
       return 'applied'
     },
 
+    async mirrorRecord(tool, id) {
+      assertOpen()
+      const [entry, tombstone] = [table.row(tool, id), tombstones.get(pair(tool, id))]
+      if (entry) return { kind: 'entry', entry: structuredClone(entry) }
+      return tombstone ? { kind: 'tombstone', tombstone: structuredClone(tombstone) } : null
+    },
+
+    ...outboxOperations(outbox, assertOpen),
+
     async query(filter, cursor, limit): Promise<Page<MemoryEntry>> {
       assertOpen()
       const after = cursor === null ? null : decodeCursor(cursor)
@@ -313,6 +324,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
       table.clear()
       tombstones.clear()
       idempotency.clear()
+      outbox.clear()
     },
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The SQL backend: one code path over a `SqlDriver`, so the same statements serve Postgres
  * (`postgres://…`, a pg Pool) and embedded PGlite (`pglite://PATH`). Its backend label is the
- * driver's. Operations live in three groups (read, write, mirror/maintenance); every error leaving
- * the store goes through `toStoreError`, the one SQLSTATE → AppError mapping.
+ * driver's. Operations live in four groups (read, write, mirror/maintenance, outbox); every error
+ * leaving the store goes through `toStoreError`, the one SQLSTATE → AppError mapping.
  *
  * Cold-store compression (design §8, `compression` option): content at or above the policy's
  * `minBytes` is compressed when that saves at least `minSaving`, stored as `content_blob` with its
@@ -23,6 +23,7 @@ import type { SqlDriver } from './sql-driver.js'
 import { backendUnavailable, toStoreError } from './sql-errors.js'
 import { readOperations } from './sql-store-read.js'
 import { mirrorAndUpkeepOperations } from './sql-store-ops.js'
+import { outboxOperations } from './sql-store-outbox.js'
 import { writeOperations } from './sql-store-write.js'
 import type { StoreContext } from './store-context.js'
 
@@ -73,6 +74,7 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions): Mem
     ...readOperations(ctx),
     ...writeOperations(ctx),
     ...mirrorAndUpkeepOperations(ctx),
+    ...outboxOperations(ctx),
 
     async ping() {
       await driver.query('SELECT 1')

@@ -1,0 +1,56 @@
+/** Small async helpers shared by the data tools: a bounded worker pool, abortable sleep, retry. */
+
+/** Run `fn` over `items` with at most `limit` in flight; results in input order. Rejects on the first failure. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      results[i] = await fn(items[i] as T)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
+  return results
+}
+
+/** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
+
+export interface RetryOptions {
+  /** Attempts after the first. */
+  retries: number
+  /** Delay before retry n is baseMs × 2^(n-1). */
+  baseMs: number
+  sleep?: (ms: number) => Promise<void>
+  onRetry?: (err: unknown, attempt: number) => void
+}
+
+/** `fn`, retried with exponential backoff; the last error is thrown. */
+export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const pause = options.sleep ?? ((ms: number) => sleep(ms))
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn()
+    } catch (err) {
+      if (attempt >= options.retries) throw err
+      options.onRetry?.(err, attempt + 1)
+      await pause(options.baseMs * 2 ** attempt)
+    }
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,169 @@
+/**
+ * NDJSON backups (design §7): one stored entry per line (every field, access stats included) in
+ * (tool, id) order, then a trailer line
+ * `{"trailer":{"format":"mcp-memory-ndjson","version":1,"rows":N,"sha256":"<hex of all preceding bytes>"}}`.
+ * Import checks the trailer before anything else: a file without it, with another row count or
+ * checksum (truncated, edited, mixed) is refused whole. Lines that then fail the entry schema are
+ * rejected one by one (by line number) and the valid rest is written with `applyMirror`, which is
+ * idempotent, so importing the same file twice only reports the rows as stale.
+ */
+import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { readFile, rename, rm } from 'node:fs/promises'
+import { once } from 'node:events'
+import type { MemoryEntry } from '../../domain/memory/memory-entry.js'
+import type { MemoryStore, ScanKey } from '../../storage/memory-store.js'
+import { mapLimit } from './concurrency.js'
+import { entryFromJson, entryToJson, type StoredEntryJson, storedEntryProblems } from './entry-json.js'
+import { compareKeys, keyOf } from './scan-key.js'
+
+export const NDJSON_FORMAT = 'mcp-memory-ndjson'
+export const NDJSON_VERSION = 1
+
+/** The file is not a complete, unmodified backup; nothing was written. */
+export class BackupFormatError extends Error {
+  override name = 'BackupFormatError'
+}
+
+export interface ExportResult {
+  rows: number
+  sha256: string
+}
+
+/** Write the backup of `store` through `write` (which should wait for the sink to drain). */
+export async function exportNdjson(
+  store: Pick<MemoryStore, 'scan'>, write: (text: string) => Promise<void>,
+  options: { chunkSize?: number; signal?: AbortSignal } = {},
+): Promise<ExportResult> {
+  const hash = createHash('sha256')
+  let rows = 0
+  let after: ScanKey | null = null
+  for (;;) {
+    if (options.signal?.aborted) throw new Error('export aborted')
+    const batch: MemoryEntry[] = await store.scan(after, options.chunkSize ?? 500)
+    if (batch.length === 0) break
+    const text = batch.map((e) => JSON.stringify(entryToJson(e)) + '\n').join('')
+    hash.update(text, 'utf8')
+    await write(text)
+    rows += batch.length
+    after = keyOf(batch[batch.length - 1]!)
+  }
+  const sha256 = hash.digest('hex')
+  await write(JSON.stringify({ trailer: { format: NDJSON_FORMAT, version: NDJSON_VERSION, rows, sha256 } }) + '\n')
+  return { rows, sha256 }
+}
+
+/** Export to `path`, or to stdout for `-`. A file appears only when complete (temp file + rename). */
+export async function exportToFile(store: Pick<MemoryStore, 'scan'>, path: string, options: { chunkSize?: number; signal?: AbortSignal } = {}): Promise<ExportResult> {
+  if (path === '-') return exportNdjson(store, (text) => writeTo(process.stdout, text), options)
+  const temp = `${path}.${process.pid}.tmp`
+  const out = createWriteStream(temp)
+  try {
+    const result = await exportNdjson(store, (text) => writeTo(out, text), options)
+    out.end()
+    await once(out, 'finish')
+    await rename(temp, path)
+    return result
+  } catch (err) {
+    out.destroy()
+    await rm(temp, { force: true })
+    throw err
+  }
+}
+
+export interface RejectedLine {
+  line: number
+  problems: string[]
+}
+
+export interface ParsedBackup {
+  rows: number
+  entries: MemoryEntry[]
+  rejected: RejectedLine[]
+}
+
+/** Check the trailer and validate every line. Throws BackupFormatError when the file is not intact. */
+export function parseBackup(bytes: Buffer): ParsedBackup {
+  const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0a ? bytes.length - 1 : bytes.length
+  const split = bytes.lastIndexOf(0x0a, end - 1)
+  const body = bytes.subarray(0, split + 1)
+  const trailer = readTrailer(bytes.subarray(split + 1, end).toString('utf8'))
+  const lines = body.length === 0 ? [] : body.toString('utf8').slice(0, -1).split('\n')
+  if (lines.length !== trailer.rows) {
+    throw new BackupFormatError(`the trailer counts ${trailer.rows} rows but the file has ${lines.length}; refusing a truncated or edited file`)
+  }
+  const actual = createHash('sha256').update(body).digest('hex')
+  if (actual !== trailer.sha256) throw new BackupFormatError('checksum mismatch: the file was modified or damaged after export')
+
+  const entries: MemoryEntry[] = []
+  const rejected: RejectedLine[] = []
+  let previous: ScanKey | null = null
+  lines.forEach((text, i) => {
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      rejected.push({ line: i + 1, problems: ['not valid JSON'] })
+      return
+    }
+    const problems = storedEntryProblems(value)
+    if (problems.length === 0) {
+      const key = keyOf(value as StoredEntryJson)
+      if (previous !== null && compareKeys(previous, key) >= 0) problems.push('out of (tool, id) order or a duplicate of an earlier line')
+      else previous = key
+    }
+    if (problems.length > 0) rejected.push({ line: i + 1, problems })
+    else entries.push(entryFromJson(value as StoredEntryJson))
+  })
+  return { rows: lines.length, entries, rejected }
+}
+
+export interface ImportReport {
+  rows: number
+  applied: number
+  stale: number
+  rejected: RejectedLine[]
+  /** 0 all imported (or already present), 1 lines rejected. Format errors throw instead (exit 2). */
+  exitCode: 0 | 1
+}
+
+export async function importNdjson(
+  store: Pick<MemoryStore, 'applyMirror'>, bytes: Buffer, options: { concurrency?: number; onRows?: (n: number) => void } = {},
+): Promise<ImportReport> {
+  const parsed = parseBackup(bytes)
+  const results = await mapLimit(parsed.entries, options.concurrency ?? 8, (entry) => store.applyMirror({ kind: 'entry', entry }))
+  const applied = results.filter((r) => r === 'applied').length
+  options.onRows?.(applied)
+  return {
+    rows: parsed.rows, applied, stale: results.length - applied, rejected: parsed.rejected,
+    exitCode: parsed.rejected.length > 0 ? 1 : 0,
+  }
+}
+
+export async function importFromFile(store: Pick<MemoryStore, 'applyMirror'>, path: string, options: { concurrency?: number } = {}): Promise<ImportReport> {
+  return importNdjson(store, await readFile(path), options)
+}
+
+function readTrailer(text: string): { rows: number; sha256: string } {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    value = null
+  }
+  const t = (value as { trailer?: Record<string, unknown> } | null)?.trailer
+  if (t === undefined || t === null || typeof t !== 'object') {
+    throw new BackupFormatError('missing trailer: the last line is not a backup trailer (truncated file?)')
+  }
+  if (t.format !== NDJSON_FORMAT || t.version !== NDJSON_VERSION) {
+    throw new BackupFormatError(`unsupported backup format ${JSON.stringify(t.format)} version ${JSON.stringify(t.version)}`)
+  }
+  if (!Number.isSafeInteger(t.rows) || (t.rows as number) < 0 || typeof t.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(t.sha256)) {
+    throw new BackupFormatError('malformed trailer (rows or sha256)')
+  }
+  return { rows: t.rows as number, sha256: t.sha256 }
+}
+
+async function writeTo(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  if (!stream.write(text)) await once(stream, 'drain')
+}

@@ -1,0 +1,145 @@
+/**
+ * The write path of the traffic split (design §7). The primary side commits and decides the
+ * version; the other side receives the same versioned result through `applyMirror`.
+ *
+ * Nothing acknowledged is lost, even if the process dies between the two writes: before the
+ * primary write, an outbox row naming (tool, id, key) and the mirror side is added to the primary
+ * (write-ahead). It is removed once the mirror landed; if the mirror fails or times out, the row
+ * stays, due after a short delay, and the repair worker replays the primary's current state of
+ * that id. This gives the guarantee a same-transaction outbox gives (a committed write always has
+ * its outbox row) for one extra statement, without asking every store for transactions. A leftover
+ * row (a primary write that failed, a crash before the removal) only causes a harmless replay:
+ * `applyMirror` is idempotent and newer-version-wins.
+ *
+ * Green as primary falls back to blue when green fails (blue still receives every write, so it can
+ * take over). A failure after green accepted the outbox row is ambiguous: green may have committed
+ * the write. Blue then commits it too and the client's acknowledged version is blue's; if green did
+ * commit, both sides hold the same version with different content until `verify --repair` (the
+ * repair worker reports it). Blue as primary never falls back: it is the system of record.
+ */
+import { isBackendFailure } from '../storage/backend-failure.js'
+import type { MirrorRecord } from '../domain/memory/memory-entry.js'
+import type { MemoryStore } from '../storage/memory-store.js'
+import { OutboxAcker } from './outbox-acker.js'
+import { otherSide, type Side } from './routing.js'
+
+export type OperationKind = 'read' | 'write'
+export type OperationRole = 'primary' | 'mirror' | 'fallback' | 'shadow'
+
+/** What the split layer reports: metrics and the guard listen. */
+export interface TrafficObserver {
+  operation(side: Side, kind: OperationKind, role: OperationRole, durationMs: number, failed: boolean): void
+  /** A mirror write to `target` failed; its outbox row will replay it. */
+  syncFailure(target: Side, err: unknown): void
+}
+
+export interface MirrorWriterOptions {
+  /** A mirror write slower than this is left to the outbox. */
+  mirrorTimeoutMs: number
+  /** When an outbox row becomes due if nobody removes it (longer than any mirror write may take). */
+  intentGraceMs: number
+  /** When a row whose mirror just failed is replayed first. */
+  retryDelayMs: number
+  observer: TrafficObserver
+}
+
+/** Where a write goes: `primary` first, then a mirror to the other side when `mirror` is set. */
+export interface WritePlan {
+  primary: Side
+  mirror: boolean
+  tool: string
+  id: string
+  key: string | null
+}
+
+export class MirrorTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`mirror write took longer than ${ms} ms`)
+  }
+}
+
+export class MirrorWriter {
+  private readonly acker: OutboxAcker
+
+  constructor(
+    private readonly store: (side: Side) => MemoryStore,
+    private readonly options: MirrorWriterOptions,
+  ) {
+    this.acker = new OutboxAcker(store)
+  }
+
+  /** Run `op` as planned; `recordOf` says what the mirror side must receive (null: nothing changed). */
+  async write<T>(plan: WritePlan, op: (store: MemoryStore) => Promise<T>, recordOf: (result: T) => MirrorRecord | null): Promise<T> {
+    if (!plan.mirror) return this.timed(plan.primary, 'write', 'primary', () => op(this.store(plan.primary)))
+    let side = plan.primary
+    let done: { seq: number; result: T }
+    try {
+      done = await this.timed(side, 'write', 'primary', () => this.guarded(side, plan, op))
+    } catch (err) {
+      if (side !== 'green' || !isBackendFailure(err)) throw err
+      side = 'blue'
+      done = await this.timed(side, 'write', 'fallback', () => this.guarded(side, plan, op))
+    }
+    const record = recordOf(done.result)
+    if (record === null) {
+      this.acker.remove(side, done.seq)
+      return done.result
+    }
+    const target = otherSide(side)
+    try {
+      await this.timed(target, 'write', 'mirror', () => this.withTimeout(this.store(target).applyMirror(record)))
+      this.acker.remove(side, done.seq)
+    } catch (err) {
+      this.options.observer.syncFailure(target, err)
+      const message = err instanceof Error ? err.message : String(err)
+      // If even this fails, the row still becomes due after the grace period.
+      void Promise.resolve()
+        .then(() => this.store(side).outboxRetry(done.seq, this.options.retryDelayMs, message))
+        .catch(() => {})
+    }
+    return done.result
+  }
+
+  /** Outbox row, then the write; a domain answer (conflict, not found) removes the row again. */
+  private async guarded<T>(side: Side, plan: WritePlan, op: (store: MemoryStore) => Promise<T>): Promise<{ seq: number; result: T }> {
+    const store = this.store(side)
+    const row = { target: otherSide(side), tool: plan.tool, id: plan.id, key: plan.key }
+    const seq = await store.outboxAdd(row, this.options.intentGraceMs)
+    try {
+      return { seq, result: await op(store) }
+    } catch (err) {
+      if (!isBackendFailure(err)) this.acker.remove(side, seq)
+      throw err
+    }
+  }
+
+  /** Run `fn`, reporting its duration and whether the backend failed. */
+  async timed<T>(side: Side, kind: OperationKind, role: OperationRole, fn: () => Promise<T>): Promise<T> {
+    const start = performance.now()
+    try {
+      const value = await fn()
+      this.options.observer.operation(side, kind, role, performance.now() - start, false)
+      return value
+    } catch (err) {
+      this.options.observer.operation(side, kind, role, performance.now() - start, isBackendFailure(err))
+      throw err
+    }
+  }
+
+  private withTimeout<T>(promise: Promise<T>): Promise<T> {
+    const ms = this.options.mirrorTimeoutMs
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new MirrorTimeoutError(ms)), ms)
+      timer.unref()
+      promise.then(
+        (v) => { clearTimeout(timer); resolve(v) },
+        (e: unknown) => { clearTimeout(timer); reject(e) },
+      )
+    })
+  }
+
+  /** Remove the rows of mirrors that landed now (on close). */
+  flush(): Promise<void> {
+    return this.acker.flush()
+  }
+}

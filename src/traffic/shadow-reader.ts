@@ -1,0 +1,116 @@
+/**
+ * Shadow reads (design §7, after GitHub Scientist): a sampled read also runs on the other side and
+ * the two answers are compared, entirely off the response path. Each shadow call has a deadline and
+ * the number in flight is capped (beyond it, compares are skipped and counted), so a slow or broken
+ * green can never slow clients down. A first mismatch is re-checked after a short delay by reading
+ * both sides again: most first-sight mismatches are races with a concurrent write, and only one
+ * that survives the re-check counts as `mismatch`.
+ */
+import type { Side } from './routing.js'
+import { otherSide } from './routing.js'
+
+export type ShadowResult = 'match' | 'mismatch' | 'transient' | 'error' | 'timeout' | 'skipped'
+
+export interface ShadowOptions {
+  deadlineMs: number
+  maxInFlight: number
+  recheckMs: number
+  /** Told every outcome; `detail` names the operation and both signatures for a confirmed mismatch. */
+  onResult(result: ShadowResult, detail?: { op: string; served: string; shadow: string }): void
+}
+
+/** A read to compare: how to run it on a side, and what of its answer must agree. */
+export interface ShadowRead<T> {
+  op: string
+  run(side: Side): Promise<T>
+  signature(value: T): string
+}
+
+class DeadlineError extends Error {}
+
+export class ShadowReader {
+  private inFlight = 0
+  private closed = false
+  /** Scheduled re-checks: their timers, and how to end their wait early on close. */
+  private readonly sleepers = new Map<NodeJS.Timeout, (awake: boolean) => void>()
+
+  constructor(private readonly options: ShadowOptions) {}
+
+  /** Compare `served` (the answer `servedBy` gave the client) with the other side, in the background. */
+  compare<T>(servedBy: Side, served: T, read: ShadowRead<T>): void {
+    if (this.closed) return
+    if (this.inFlight >= this.options.maxInFlight) {
+      this.options.onResult('skipped')
+      return
+    }
+    this.inFlight++
+    void this.run(servedBy, served, read).finally(() => this.inFlight--)
+  }
+
+  get pending(): number {
+    return this.inFlight
+  }
+
+  /** Stop starting compares and drop scheduled re-checks. */
+  close(): void {
+    this.closed = true
+    for (const [timer, wake] of this.sleepers) {
+      clearTimeout(timer)
+      wake(false)
+    }
+    this.sleepers.clear()
+  }
+
+  private async run<T>(servedBy: Side, served: T, read: ShadowRead<T>): Promise<void> {
+    const shadowSide = otherSide(servedBy)
+    let first: string
+    try {
+      first = read.signature(await this.withDeadline(read.run(shadowSide)))
+    } catch (err) {
+      this.options.onResult(err instanceof DeadlineError ? 'timeout' : 'error')
+      return
+    }
+    const servedSignature = read.signature(served)
+    if (first === servedSignature) {
+      this.options.onResult('match')
+      return
+    }
+    if (!(await this.sleep(this.options.recheckMs))) return
+    try {
+      const [again, shadow] = await Promise.all([
+        this.withDeadline(read.run(servedBy)),
+        this.withDeadline(read.run(shadowSide)),
+      ])
+      const a = read.signature(again)
+      const b = read.signature(shadow)
+      if (a === b) this.options.onResult('transient')
+      else this.options.onResult('mismatch', { op: read.op, served: a, shadow: b })
+    } catch (err) {
+      this.options.onResult(err instanceof DeadlineError ? 'timeout' : 'error')
+    }
+  }
+
+  private withDeadline<T>(promise: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new DeadlineError()), this.options.deadlineMs)
+      timer.unref()
+      promise.then(
+        (v) => { clearTimeout(timer); resolve(v) },
+        (e: unknown) => { clearTimeout(timer); reject(e) },
+      )
+    })
+  }
+
+  /** Resolves true after `ms`, or false when closed meanwhile. */
+  private sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.closed) return resolve(false)
+      const timer = setTimeout(() => {
+        this.sleepers.delete(timer)
+        resolve(!this.closed)
+      }, ms)
+      timer.unref()
+      this.sleepers.set(timer, resolve)
+    })
+  }
+}

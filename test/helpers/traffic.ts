@@ -1,0 +1,98 @@
+/**
+ * Traffic-split test helpers: settings for a stage (refined like env flags would), and a store
+ * factory building a TrafficSplitStore over a fresh blue and green store per call, with a recording
+ * observer and shadow reader so a test can look at what the split did.
+ */
+import type { MemoryStore } from '../../src/storage/memory-store.js'
+import type { OperationKind, OperationRole, TrafficObserver } from '../../src/traffic/mirror-writer.js'
+import type { Side } from '../../src/traffic/routing.js'
+import { ShadowReader, type ShadowResult } from '../../src/traffic/shadow-reader.js'
+import { STAGE_PRESETS, type Stage, type TrafficSettings } from '../../src/traffic/stages.js'
+import { resolveTrafficSettings } from '../../src/traffic/traffic-config.js'
+import { TrafficSplitStore } from '../../src/traffic/traffic-split-store.js'
+
+/** Valid settings for `stage`, refined by `dials`; throws on a rule violation (a test bug). */
+export function settingsFor(stage: Stage, dials: Partial<TrafficSettings> = {}): TrafficSettings {
+  const resolved = resolveTrafficSettings({
+    stage,
+    routingKey: dials.routingKey ?? 'tool',
+    routingSalt: dials.routingSalt ?? 'test-salt',
+    allowComplete: stage === 'complete',
+    greenReadPercent: dials.greenReadPercent ?? STAGE_PRESETS[stage].greenReadPercent,
+    greenWritePercent: dials.greenWritePercent ?? STAGE_PRESETS[stage].greenWritePercent,
+    dualWrite: dials.dualWrite ?? STAGE_PRESETS[stage].dualWrite,
+    shadowReadPercent: dials.shadowReadPercent ?? STAGE_PRESETS[stage].shadowReadPercent,
+  })
+  if (!resolved.ok) throw new Error(`bad test settings: ${resolved.errors.join('; ')}`)
+  return resolved.settings
+}
+
+export interface OperationRecord {
+  side: Side
+  kind: OperationKind
+  role: OperationRole
+  failed: boolean
+}
+
+/** Collects what the split reports. */
+export class RecordingObserver implements TrafficObserver {
+  readonly operations: OperationRecord[] = []
+  readonly syncFailures: Side[] = []
+  readonly shadowResults: ShadowResult[] = []
+
+  operation(side: Side, kind: OperationKind, role: OperationRole, _ms: number, failed: boolean): void {
+    this.operations.push({ side, kind, role, failed })
+  }
+
+  syncFailure(target: Side): void {
+    this.syncFailures.push(target)
+  }
+
+  count(filter: Partial<OperationRecord>): number {
+    return this.operations.filter((o) => Object.entries(filter).every(([k, v]) => o[k as keyof OperationRecord] === v)).length
+  }
+}
+
+export interface SplitParts {
+  split: TrafficSplitStore
+  blue: MemoryStore
+  green: MemoryStore
+  observer: RecordingObserver
+}
+
+/** A TrafficSplitStore over `blue` and `green` with fixed (or changing) settings. */
+export function splitOver(
+  blue: MemoryStore,
+  green: MemoryStore,
+  settings: TrafficSettings | (() => TrafficSettings),
+  options: { mirrorTimeoutMs?: number; recheckMs?: number; intentGraceMs?: number } = {},
+): SplitParts {
+  const observer = new RecordingObserver()
+  const shadow = new ShadowReader({
+    deadlineMs: 1000,
+    maxInFlight: 64,
+    recheckMs: options.recheckMs ?? 20,
+    onResult: (result) => observer.shadowResults.push(result),
+  })
+  const split = new TrafficSplitStore({
+    blue,
+    green,
+    settings: typeof settings === 'function' ? settings : () => settings,
+    observer,
+    shadow,
+    mirrorTimeoutMs: options.mirrorTimeoutMs ?? 5000,
+    intentGraceMs: options.intentGraceMs ?? 30_000,
+  })
+  return { split, blue, green, observer }
+}
+
+/** The stages and dial sets the conformance suite runs the split under. */
+export const SPLIT_SUITE_RUNS: ReadonlyArray<{ label: string; settings: TrafficSettings }> = [
+  { label: 'off', settings: settingsFor('off') },
+  { label: 'dualwrite', settings: settingsFor('dualwrite') },
+  { label: 'shadow', settings: settingsFor('shadow') },
+  { label: 'live at read 50 / write 20 by id', settings: settingsFor('live', { greenReadPercent: 50, greenWritePercent: 20, routingKey: 'id' }) },
+  { label: 'live', settings: settingsFor('live') },
+  { label: 'rampdown', settings: settingsFor('rampdown') },
+  { label: 'complete', settings: settingsFor('complete') },
+]
