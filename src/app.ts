@@ -122,7 +122,13 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   await server.register(errorHandler)
   await server.register(docs)
   const blueCache = blue.cached
-  await server.register(health, { store, metrics, cachePing: blueCache ? () => blueCache.cachePing() : null })
+  const runtime = traffic
+  await server.register(health, {
+    store,
+    metrics,
+    cachePing: blueCache ? () => blueCache.cachePing() : null,
+    greenPing: runtime ? () => runtime.greenUp() : null,
+  })
   const beforeScrape = async () => {
     for (const stack of stacks) {
       if (stack.cached) metrics.cachePendingInvalidations.set({ backend: stack.label }, stack.cached.guard.pending)
@@ -136,8 +142,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     await Promise.all([statsGauges.refreshIfStale(), traffic?.refreshGauges()])
   }
   await server.register(httpMetrics, { metrics, beforeScrape, authorize: createOpsGuard(config.MEMORY_API_KEYS, config.MEMORY_ADMIN_KEY) })
-  if (traffic) {
-    const runtime = traffic
+  if (runtime) {
     await server.register(trafficAdmin, { view: () => runtime.view(), authorize: createAdminGuard(config.MEMORY_API_KEYS, config.MEMORY_ADMIN_KEY) })
   }
   await server.register(v2Api, {

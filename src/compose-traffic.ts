@@ -41,6 +41,8 @@ export interface TrafficRuntime {
   killSwitch: KillSwitch | null
   repair: OutboxRepairWorker
   view(): Promise<TrafficView>
+  /** Whether green answers a ping now. */
+  greenUp(): Promise<boolean>
   /** Refresh the outbox gauges (scrape time). */
   refreshGauges(): Promise<void>
   start(): Promise<void>
@@ -135,6 +137,7 @@ export function composeTraffic(
   }
 
   async function refreshGauges(): Promise<OutboxFigures> {
+    await store.flushOutboxAcks()
     const figures = await repair.figures()
     metrics.outboxPending.set(figures.pending)
     metrics.outboxOldestAge.set(figures.oldestCreatedAt === null ? 0 : Math.max(0, (now() - figures.oldestCreatedAt) / 1000))
@@ -153,6 +156,7 @@ export function composeTraffic(
       return { ...controller.state(), guardThresholds, outbox: { ...outbox, oldestAgeSeconds }, sides: { blue, green } }
     },
     refreshGauges: async () => void (await refreshGauges()),
+    greenUp: async () => (await sideHealth('green')).up,
     async start() {
       controller.start()
       repair.start()

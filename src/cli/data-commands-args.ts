@@ -51,15 +51,9 @@ export function choiceOption<T extends string>(values: OptionValues, name: strin
 
 const STORE_URL = /^(postgres(ql)?:\/\/.|pglite:\/\/|memory:\/\/$)/
 
-/**
- * GREEN_STORE_URL from config; while the config schema does not declare it yet, from the
- * environment directly (validated like the flags).
- */
-export function greenUrlOf(config: Readonly<Config>, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const fromConfig = (config as Readonly<Config> & { GREEN_STORE_URL?: string }).GREEN_STORE_URL
-  const url = fromConfig ?? (env.GREEN_STORE_URL === '' ? undefined : env.GREEN_STORE_URL)
-  if (url !== undefined && !STORE_URL.test(url)) throw new UsageError('GREEN_STORE_URL must be postgres://…, pglite://PATH or memory://')
-  return url
+/** The configured green backend (GREEN_STORE_URL, validated by the config schema), if any. */
+export function greenUrlOf(config: Readonly<Config>): string | undefined {
+  return config.GREEN_STORE_URL
 }
 
 export interface StoreUrls {
@@ -76,8 +70,10 @@ export function storeUrls(config: Readonly<Config>, values: OptionValues): Store
   return { blue: from ?? config.STORE_URL, green: to ?? greenUrlOf(config) }
 }
 
+/** The green URL; refuses a missing one, and one naming the blue store (a self-copy or self-compare proves nothing). */
 export function requireGreen(urls: StoreUrls): string {
   if (urls.green === undefined) throw new UsageError('no green store: set GREEN_STORE_URL or pass --to URL')
+  if (urls.green === urls.blue && urls.blue !== 'memory://') throw new UsageError('blue and green name the same store')
   return urls.green
 }
 

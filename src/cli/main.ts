@@ -81,8 +81,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code
   },
   (err: unknown) => {
-    // A bad GREEN_STORE_URL seen by `migrate` is a configuration error too.
-    if (err instanceof ConfigError || (err instanceof Error && err.name === 'UsageError')) {
+    if (err instanceof ConfigError) {
       console.error(`mcp-memory: ${err.message}`)
       process.exitCode = 2
       return

@@ -271,6 +271,11 @@ export class TrafficSplitStore implements MemoryStore {
     return this.options.blue.outboxStats()
   }
 
+  /** Remove now the outbox rows of mirrors known to have landed (before reading outbox figures). */
+  flushOutboxAcks(): Promise<void> {
+    return this.writer.flush()
+  }
+
   /** Blue's liveness, or green's once blue is retired (`complete`); green's health is reported apart. */
   ping(): Promise<void> {
     return this.options.settings().stage === 'complete' ? this.store('green').ping() : this.options.blue.ping()

@@ -65,12 +65,19 @@ export function splitOver(
   blue: MemoryStore,
   green: MemoryStore,
   settings: TrafficSettings | (() => TrafficSettings),
-  options: { mirrorTimeoutMs?: number; recheckMs?: number; intentGraceMs?: number } = {},
+  options: {
+    mirrorTimeoutMs?: number
+    recheckMs?: number
+    intentGraceMs?: number
+    shadowDeadlineMs?: number
+    shadowMaxInFlight?: number
+    greenInitRetryMs?: number
+  } = {},
 ): SplitParts {
   const observer = new RecordingObserver()
   const shadow = new ShadowReader({
-    deadlineMs: 1000,
-    maxInFlight: 64,
+    deadlineMs: options.shadowDeadlineMs ?? 1000,
+    maxInFlight: options.shadowMaxInFlight ?? 64,
     recheckMs: options.recheckMs ?? 20,
     onResult: (result) => observer.shadowResults.push(result),
   })
@@ -82,6 +89,7 @@ export function splitOver(
     shadow,
     mirrorTimeoutMs: options.mirrorTimeoutMs ?? 5000,
     intentGraceMs: options.intentGraceMs ?? 30_000,
+    ...(options.greenInitRetryMs === undefined ? {} : { greenInitRetryMs: options.greenInitRetryMs }),
   })
   return { split, blue, green, observer }
 }
