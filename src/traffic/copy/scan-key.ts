@@ -18,13 +18,6 @@ export function compareKeys(a: ScanKey, b: ScanKey): number {
   return 0
 }
 
-/** The later of two scan positions (null = before everything). */
-export function laterKey(a: ScanKey | null, b: ScanKey | null): ScanKey | null {
-  if (a === null) return b
-  if (b === null) return a
-  return compareKeys(a, b) >= 0 ? a : b
-}
-
 export function formatKey(key: ScanKey | null): string {
   return key === null ? '(start)' : `${key.tool}/${key.id}`
 }

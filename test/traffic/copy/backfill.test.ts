@@ -13,6 +13,8 @@ import { makeEntry } from '../../helpers/entries.js'
 import { createTestDatabase, postgresUnavailable } from '../../helpers/services.js'
 import { pgSide, scanAll, seed, tempDir } from './copy-fixtures.js'
 
+const pgSkip = await postgresUnavailable()
+
 const TOOLS = { 'tool-a': 900, 'tool-b': 700, 'tool-c': 800, 'tool-d': 600 }
 const TOTAL = 3000
 
@@ -85,9 +87,7 @@ t.test('throttle: sleeps so that rows/s stays at the limit', async (t) => {
   t.same(sleeps.filter((ms) => ms > 0), [1000, 2000, 3000, 4000, 5000], 'chunks capped at max(min, rps) = 50 rows, one second each')
 })
 
-t.test('Postgres blue → green', async (t) => {
-  const reason = await postgresUnavailable()
-  if (reason) return t.skip(reason)
+t.test('Postgres blue → green', { skip: pgSkip ?? false }, async (t) => {
   const db = await createTestDatabase(t, 'backfill')
   const blue = await pgSide(t, db)
   await seed(blue.store, TOOLS)

@@ -10,6 +10,8 @@ import { makeEntry } from '../../helpers/entries.js'
 import { createTestDatabase, postgresUnavailable } from '../../helpers/services.js'
 import { pgSide, scanAll, seed, tempDir } from './copy-fixtures.js'
 
+const pgSkip = await postgresUnavailable()
+
 /** Varied entries: keys, metadata, tags, expiry, access stats, unicode and newlines. */
 function variedEntries() {
   const hour = 3_600_000
@@ -88,9 +90,7 @@ t.test('lines failing the schema are rejected with their line number; the rest i
   t.same((await scanAll(target)).map((e) => e.id), [a.id, c.id])
 })
 
-t.test('Postgres round trip: export blue, import into an empty green, verify equal', async (t) => {
-  const reason = await postgresUnavailable()
-  if (reason) return t.skip(reason)
+t.test('Postgres round trip: export blue, import into an empty green, verify equal', { skip: pgSkip ?? false }, async (t) => {
   const db = await createTestDatabase(t, 'ndjson')
   const [blue, green] = [await pgSide(t, db), await pgSide(t, db)]
   for (const entry of variedEntries()) await blue.store.applyMirror({ kind: 'entry', entry })

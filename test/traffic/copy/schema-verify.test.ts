@@ -7,6 +7,8 @@ import { makeEntry } from '../../helpers/entries.js'
 import { createTestDatabase, postgresUnavailable } from '../../helpers/services.js'
 import { pgSide, seed } from './copy-fixtures.js'
 
+const pgSkip = await postgresUnavailable()
+
 t.test('entry schema problems', async (t) => {
   const ok = entryToJson(makeEntry())
   t.same(storedEntryProblems(ok), [])
@@ -32,9 +34,7 @@ t.test('a failing store is exit 2', async (t) => {
   t.match(report.failure, /closed/)
 })
 
-t.test('Postgres: a contentHash tampered in SQL is flagged', async (t) => {
-  const reason = await postgresUnavailable()
-  if (reason) return t.skip(reason)
+t.test('Postgres: a contentHash tampered in SQL is flagged', { skip: pgSkip ?? false }, async (t) => {
   const db = await createTestDatabase(t, 'schemaverify')
   const side = await pgSide(t, db)
   const entries = await seed(side.store, { 'tool-a': 40 })
