@@ -11,7 +11,7 @@ import type { Metrics } from './metrics/create-metrics.js'
 import type { MemoryStore } from './storage/memory-store.js'
 import { KillSwitch } from './traffic/kill-switch.js'
 import { OutboxRepairWorker, type OutboxFigures } from './traffic/outbox-repair.js'
-import type { Side } from './traffic/routing.js'
+import { otherSide, type Side } from './traffic/routing.js'
 import { ShadowReader } from './traffic/shadow-reader.js'
 import { STAGES } from './traffic/stages.js'
 import { trafficValuesFromConfig } from './traffic/traffic-config.js'
@@ -32,6 +32,8 @@ export interface TrafficView extends TrafficState {
   guardThresholds: GuardThresholds
   outbox: OutboxFigures & { oldestAgeSeconds: number }
   sides: Record<Side, SideHealth>
+  /** Tools this process keeps off a side until its outbox rows are replayed (see stale-marks.ts). */
+  staleTools: Record<Side, number>
 }
 
 export interface TrafficRuntime {
@@ -105,10 +107,13 @@ export function composeTraffic(
     settings: () => controller.settings(),
     shadow,
     mirrorTimeoutMs: config.TRAFFIC_MIRROR_TIMEOUT_MS,
+    now,
     observer: {
       operation: (side, kind, role, ms, failed) => {
         metrics.trafficOperations.inc({ backend: side, kind, role })
-        guard.recordOperation(side, ms, failed)
+        // Latency is compared on reads only: the sides' write mixes differ (the primary's write
+        // includes its outbox row, the mirror's is one applyMirror).
+        guard.recordOperation(side, kind === 'read' ? ms : null, failed)
       },
       syncFailure: (target) => metrics.syncFailures.inc({ target }),
     },
@@ -119,6 +124,7 @@ export function composeTraffic(
     intervalMs: config.OUTBOX_REPAIR_INTERVAL_MS,
     onFailed: (target) => metrics.syncFailures.inc({ target }),
     onReplayed: (target, rows) => log.info({ target, rows }, 'outbox rows replayed'),
+    onOutboxState: (holder, oldest) => store.stale.clearBefore(otherSide(holder), oldest ?? Number.POSITIVE_INFINITY),
     onDiverged: (target, tool, id) =>
       log.error({ target, tool, id }, 'sides hold the same version with different content; run `mcp-memory verify --repair`'),
   })
@@ -153,7 +159,13 @@ export function composeTraffic(
     async view() {
       const [outbox, blue, green] = await Promise.all([refreshGauges(), sideHealth('blue'), sideHealth('green')])
       const oldestAgeSeconds = outbox.oldestCreatedAt === null ? 0 : Math.max(0, (now() - outbox.oldestCreatedAt) / 1000)
-      return { ...controller.state(), guardThresholds, outbox: { ...outbox, oldestAgeSeconds }, sides: { blue, green } }
+      return {
+        ...controller.state(),
+        guardThresholds,
+        outbox: { ...outbox, oldestAgeSeconds },
+        sides: { blue, green },
+        staleTools: { blue: store.stale.count('blue'), green: store.stale.count('green') },
+      }
     },
     refreshGauges: async () => void (await refreshGauges()),
     greenUp: async () => (await sideHealth('green')).up,

@@ -41,6 +41,8 @@ export interface MirrorWriterOptions {
   /** When a row whose mirror just failed is replayed first. */
   retryDelayMs: number
   observer: TrafficObserver
+  /** Told which side missed a write of which tool (after its outbox row exists). */
+  onMissed: (target: Side, tool: string) => void
 }
 
 /** Where a write goes: `primary` first, then a mirror to the other side when `mirror` is set. */
@@ -90,6 +92,7 @@ export class MirrorWriter {
       await this.timed(target, 'write', 'mirror', () => this.withTimeout(this.store(target).applyMirror(record)))
       this.acker.remove(side, done.seq)
     } catch (err) {
+      this.options.onMissed(target, plan.tool)
       this.options.observer.syncFailure(target, err)
       const message = err instanceof Error ? err.message : String(err)
       // If even this fails, the row still becomes due after the grace period.

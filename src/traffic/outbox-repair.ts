@@ -25,6 +25,11 @@ export interface RepairOptions {
   onReplayed?: (target: Side, rows: number) => void
   onFailed?: (target: Side, err: unknown) => void
   onDiverged?: (target: Side, tool: string, id: string) => void
+  /**
+   * After each round, per side holding an outbox: the creation time of its oldest row (null when
+   * empty). Every row older than that has been replayed (stale marks are cleared by it).
+   */
+  onOutboxState?: (holder: Side, oldestCreatedAt: number | null) => void
 }
 
 export interface OutboxFigures {
@@ -61,6 +66,12 @@ export class OutboxRepairWorker {
 
   private async round(): Promise<number> {
     const [blue, green] = await Promise.all([this.drain('blue'), this.drain('green')])
+    if (this.options.onOutboxState) {
+      for (const holder of ['blue', 'green'] as const) {
+        const stats = await Promise.resolve().then(() => this.options.store(holder).outboxStats()).catch(() => null)
+        if (stats) this.options.onOutboxState(holder, stats.oldestCreatedAt)
+      }
+    }
     return blue + green
   }
 

@@ -4,7 +4,8 @@
  * the number in flight is capped (beyond it, compares are skipped and counted), so a slow or broken
  * green can never slow clients down. A first mismatch is re-checked after a short delay by reading
  * both sides again: most first-sight mismatches are races with a concurrent write, and only one
- * that survives the re-check counts as `mismatch`.
+ * that survives the re-check counts as `mismatch`; the re-check reads the served side before and
+ * after the other side, and an answer that moved meanwhile makes the compare `transient`.
  */
 import type { Side } from './routing.js'
 import { otherSide } from './routing.js'
@@ -77,14 +78,14 @@ export class ShadowReader {
     }
     if (!(await this.sleep(this.options.recheckMs))) return
     try {
-      const [again, shadow] = await Promise.all([
-        this.withDeadline(read.run(servedBy)),
-        this.withDeadline(read.run(shadowSide)),
-      ])
-      const a = read.signature(again)
-      const b = read.signature(shadow)
-      if (a === b) this.options.onResult('transient')
-      else this.options.onResult('mismatch', { op: read.op, served: a, shadow: b })
+      // Served side, shadow side, served side again, one after the other: if the two served reads
+      // differ the entry is being written right now and the compare is inconclusive (a race), so
+      // a concurrent write cannot make a mismatch look confirmed.
+      const before = read.signature(await this.withDeadline(read.run(servedBy)))
+      const shadow = read.signature(await this.withDeadline(read.run(shadowSide)))
+      const after = read.signature(await this.withDeadline(read.run(servedBy)))
+      if (before !== after || shadow === after) this.options.onResult('transient')
+      else this.options.onResult('mismatch', { op: read.op, served: after, shadow })
     } catch (err) {
       this.options.onResult(err instanceof DeadlineError ? 'timeout' : 'error')
     }

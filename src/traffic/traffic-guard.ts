@@ -9,7 +9,8 @@
  *
  * Judging: each signal is judged only with at least `minSamples` observations behind it:
  * - error ratio: green operations (a failure is a backend failure; domain answers are successes);
- * - latency ratio: operations recorded on *each* side (counted, not just retained in reservoirs,
+ * - latency ratio: timed operations (`durationMs` not null; the app times reads only, since the
+ *   sides' write mixes differ) recorded on *each* side (counted, not just retained in reservoirs,
  *   so a `minSamples` above the reservoir capacity still works); green p99 / max(blue p99, 1 ms):
  *   the 1 ms floor keeps a sub-millisecond blue (e.g. an in-memory or cached path) from turning a
  *   harmless 2 ms green into a huge ratio, and makes a 0 ms blue p99 safe to divide by;
@@ -70,6 +71,8 @@ interface Reservoir {
 
 interface Slice {
   start: number
+  /** Green operations (the error ratio's denominator; latency has its own counts). */
+  greenOps: number
   greenErrors: number
   compares: number
   mismatches: number
@@ -78,7 +81,7 @@ interface Slice {
 }
 
 function emptySlice(start: number): Slice {
-  return { start, greenErrors: 0, compares: 0, mismatches: 0, blue: { samples: [], seen: 0 }, green: { samples: [], seen: 0 } }
+  return { start, greenOps: 0, greenErrors: 0, compares: 0, mismatches: 0, blue: { samples: [], seen: 0 }, green: { samples: [], seen: 0 } }
 }
 
 /**
@@ -121,8 +124,14 @@ export class TrafficGuard {
   }
 
   /** One storage operation on a side: its duration and whether the backend failed (domain answers like not_found / version conflict are successes). */
-  recordOperation(side: Side, durationMs: number, failed: boolean): void {
+  recordOperation(side: Side, durationMs: number | null, failed: boolean): void {
     const slice = this.current()
+    if (side === 'green') {
+      slice.greenOps++
+      if (failed) slice.greenErrors++
+    }
+    // null: counted for the error ratio only (e.g. writes, whose mix differs between the sides).
+    if (durationMs === null) return
     // Failed operations count toward latency too: a timeout is exactly the tail p99 should see.
     const r = slice[side]
     r.seen++
@@ -133,7 +142,6 @@ export class TrafficGuard {
       const j = Math.floor(Math.random() * r.seen)
       if (j < RESERVOIR_SIZE) r.samples[j] = value
     }
-    if (side === 'green' && failed) slice.greenErrors++
   }
 
   /** One completed shadow comparison: confirmed=true when a mismatch survived its re-check. */
@@ -147,11 +155,12 @@ export class TrafficGuard {
     const at = this.now()
     const live = this.live(at)
     const { minSamples, maxErrorRatio, maxLatencyRatio, maxMismatchRatio } = this.thresholds
-    let greenOperations = 0, greenErrors = 0, blueOperations = 0, shadowCompares = 0, confirmedMismatches = 0
+    let greenOperations = 0, greenErrors = 0, greenTimed = 0, blueTimed = 0, shadowCompares = 0, confirmedMismatches = 0
     for (const s of live) {
-      greenOperations += s.green.seen
+      greenOperations += s.greenOps
       greenErrors += s.greenErrors
-      blueOperations += s.blue.seen
+      greenTimed += s.green.seen
+      blueTimed += s.blue.seen
       shadowCompares += s.compares
       confirmedMismatches += s.mismatches
     }
@@ -160,7 +169,7 @@ export class TrafficGuard {
 
     const errorRatio = greenOperations >= minSamples ? greenErrors / greenOperations : null
     const latencyRatio =
-      greenOperations >= minSamples && blueOperations >= minSamples && blueP99Ms !== null && greenP99Ms !== null
+      greenTimed >= minSamples && blueTimed >= minSamples && blueP99Ms !== null && greenP99Ms !== null
         ? greenP99Ms / Math.max(blueP99Ms, BLUE_P99_FLOOR_MS)
         : null
     const mismatchRatio = shadowCompares >= minSamples ? confirmedMismatches / shadowCompares : null

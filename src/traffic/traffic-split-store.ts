@@ -23,8 +23,9 @@ import type {
   ScanKey, SearchHit, SearchRequest, StoreStats, StoredResponse, WriteOptions,
 } from '../storage/memory-store.js'
 import { MirrorWriter, type TrafficObserver } from './mirror-writer.js'
-import { bucketFor, readSide, type Side, wholeStoreSide, writePrimary } from './routing.js'
+import { bucketFor, otherSide, readSide, type Side, wholeStoreSide, writePrimary } from './routing.js'
 import type { ShadowReader } from './shadow-reader.js'
+import { StaleMarks } from './stale-marks.js'
 import type { TrafficSettings } from './stages.js'
 
 export interface TrafficSplitOptions {
@@ -43,6 +44,8 @@ export interface TrafficSplitOptions {
   onGreenInitError?: (err: unknown) => void
   /** @default 5 000 */
   greenInitRetryMs?: number
+  /** Clock for stale marks (the stores' clock, which stamps outbox rows). @default Date.now */
+  now?: () => number
 }
 
 const entrySignature = (e: MemoryEntry | null): string =>
@@ -52,6 +55,8 @@ const pageSignature = (page: Page<MemoryEntry>): string => `${listSignature(page
 
 export class TrafficSplitStore implements MemoryStore {
   readonly backend = 'traffic-split'
+  /** Sides that missed a mirror write, per tool, until the repair worker catches them up. */
+  readonly stale = new StaleMarks()
   private readonly writer: MirrorWriter
   private greenReady = false
   private greenRetry: NodeJS.Timeout | null = null
@@ -63,6 +68,7 @@ export class TrafficSplitStore implements MemoryStore {
       intentGraceMs: options.intentGraceMs ?? 30_000,
       retryDelayMs: options.retryDelayMs ?? 1000,
       observer: options.observer,
+      onMissed: (target, tool) => this.stale.mark(target, tool, (options.now ?? Date.now)()),
     })
   }
 
@@ -97,26 +103,38 @@ export class TrafficSplitStore implements MemoryStore {
 
   // ---- reads -------------------------------------------------------------------------------
 
+  /**
+   * A read of `tool`'s entries (`tool` null: a list or search that may span tools) from the side
+   * the bucket says, unless stale marks say that side may be behind for it.
+   */
   private async read<T>(
-    bucket: number, op: string, run: (store: MemoryStore) => Promise<T>, signature?: (value: T) => string,
+    tool: string | null, bucket: number, op: string, run: (store: MemoryStore) => Promise<T>, signature?: (value: T) => string,
   ): Promise<T> {
     const settings = this.options.settings()
-    return this.readFrom(readSide(settings, bucket), settings, op, run, signature)
+    return this.readFrom(readSide(settings, bucket), settings, op, run, signature, tool)
+  }
+
+  private behind(side: Side, tool: string | null): boolean {
+    return tool === null ? this.stale.any(side) : this.stale.isStale(side, tool)
   }
 
   private async readFrom<T>(
-    side: Side, settings: TrafficSettings, op: string, run: (store: MemoryStore) => Promise<T>, signature?: (value: T) => string,
+    wanted: Side, settings: TrafficSettings, op: string, run: (store: MemoryStore) => Promise<T>,
+    signature?: (value: T) => string, tool: string | null = null,
   ): Promise<T> {
+    const avoid = this.behind(wanted, tool) && !this.behind(otherSide(wanted), tool)
+    const side = avoid ? otherSide(wanted) : wanted
     let served = side
     let value: T
     try {
-      value = await this.writer.timed(side, 'read', 'primary', () => run(this.store(side)))
+      value = await this.writer.timed(side, 'read', avoid ? 'fallback' : 'primary', () => run(this.store(side)))
     } catch (err) {
       if (side !== 'green' || !isBackendFailure(err)) throw err
       served = 'blue'
       value = await this.writer.timed('blue', 'read', 'fallback', () => run(this.options.blue))
     }
-    if (signature && settings.shadowReadPercent > 0 && Math.random() * 100 < settings.shadowReadPercent) {
+    const shadowed = signature && settings.shadowReadPercent > 0 && !this.behind(otherSide(served), tool)
+    if (shadowed && Math.random() * 100 < settings.shadowReadPercent) {
       this.options.shadow.compare(served, value, {
         op,
         run: (s) => this.writer.timed(s, 'read', 'shadow', () => run(this.store(s))),
@@ -127,34 +145,34 @@ export class TrafficSplitStore implements MemoryStore {
   }
 
   get(tool: string, id: string): Promise<MemoryEntry | null> {
-    return this.read(bucketFor(this.options.settings(), tool, id), 'get', (s) => s.get(tool, id), entrySignature)
+    return this.read(tool, bucketFor(this.options.settings(), tool, id), 'get', (s) => s.get(tool, id), entrySignature)
   }
 
   getById(id: string): Promise<MemoryEntry | null> {
     const settings = this.options.settings()
     const side = settings.routingKey === 'id' ? readSide(settings, bucketFor(settings, '', id)) : wholeStoreSide(settings)
-    return this.readFrom(side, settings, 'getById', (s) => s.getById(id), entrySignature)
+    return this.readFrom(side, settings, 'getById', (s) => s.getById(id), entrySignature, null)
   }
 
   getMany(tool: string, ids: string[]): Promise<MemoryEntry[]> {
-    return this.read(bucketFor(this.options.settings(), tool), 'getMany', (s) => s.getMany(tool, ids), listSignature)
+    return this.read(tool, bucketFor(this.options.settings(), tool), 'getMany', (s) => s.getMany(tool, ids), listSignature)
   }
 
   findByHash(tool: string, hash: string): Promise<MemoryEntry[]> {
-    return this.read(bucketFor(this.options.settings(), tool), 'findByHash', (s) => s.findByHash(tool, hash), listSignature)
+    return this.read(tool, bucketFor(this.options.settings(), tool), 'findByHash', (s) => s.findByHash(tool, hash), listSignature)
   }
 
   findByKey(tool: string, key: string): Promise<MemoryEntry | null> {
-    return this.read(bucketFor(this.options.settings(), tool), 'findByKey', (s) => s.findByKey(tool, key), entrySignature)
+    return this.read(tool, bucketFor(this.options.settings(), tool), 'findByKey', (s) => s.findByKey(tool, key), entrySignature)
   }
 
   query(filter: EntryFilter, cursor: string | null, limit: number): Promise<Page<MemoryEntry>> {
     const bucket = bucketFor(this.options.settings(), filter.access.tool)
-    return this.read(bucket, 'query', (s) => s.query(filter, cursor, limit), pageSignature)
+    return this.read(null, bucket, 'query', (s) => s.query(filter, cursor, limit), pageSignature)
   }
 
   search(request: SearchRequest): Promise<SearchHit[]> {
-    return this.read(bucketFor(this.options.settings(), request.filter.access.tool), 'search', (s) => s.search(request))
+    return this.read(null, bucketFor(this.options.settings(), request.filter.access.tool), 'search', (s) => s.search(request))
   }
 
   stats(tools?: string[]): Promise<StoreStats> {
@@ -174,9 +192,12 @@ export class TrafficSplitStore implements MemoryStore {
 
   // ---- writes ------------------------------------------------------------------------------
 
+  /** The bucket's write primary, unless that side missed an earlier write of the tool (stale marks). */
   private plan(tool: string, id: string, key: string | null) {
     const settings = this.options.settings()
-    return { primary: writePrimary(settings, bucketFor(settings, tool, id)), mirror: settings.dualWrite, tool, id, key }
+    let primary = writePrimary(settings, bucketFor(settings, tool, id))
+    if (settings.dualWrite && this.stale.isStale(primary, tool) && !this.stale.isStale(otherSide(primary), tool)) primary = otherSide(primary)
+    return { primary, mirror: settings.dualWrite, tool, id, key }
   }
 
   create(entry: MemoryEntry, options: CreateOptions): Promise<CreateResult> {

@@ -290,7 +290,7 @@ t.test('shadow reads', async (t) => {
     t.equal(served?.version, 1, 'the client gets blue')
     await waitFor(() => o.observer.shadowResults.length >= 1, 'the shadow compare of a')
     t.strictSame(o.observer.shadowResults, ['mismatch'])
-    t.equal(o.blue.callCount('get') - blueGets, 2, 'the mismatch was re-checked on the served side before it counted')
+    t.ok(o.blue.callCount('get') - blueGets >= 2, 'the mismatch was re-checked on the served side before it counted')
 
     t.equal((await o.split.get(tool, b.id))?.id, b.id)
     await waitFor(() => o.observer.shadowResults.length >= 2, 'the shadow compare of b')
