@@ -7,11 +7,13 @@ import {
   abortOnSignals, intOption, openStore, parseCommandArgs, redactUrl, requireGreen, storeUrls, stringOption, UsageError,
 } from './data-commands-args.js'
 import { BACKFILL_USAGE } from './data-usage.js'
+import { commandMetrics } from './metrics-file.js'
 
 const OPTIONS = {
   checkpoint: { type: 'string' }, restart: { type: 'boolean' }, 'chunk-size': { type: 'string' },
   'min-chunk': { type: 'string' }, 'max-chunk': { type: 'string' }, 'target-chunk-ms': { type: 'string' },
   'rows-per-second': { type: 'string' }, tools: { type: 'string' }, 'dry-run': { type: 'boolean' },
+  'metrics-file': { type: 'string' },
 } as const
 
 export async function runBackfillCommand(config: Readonly<Config>, args: string[]): Promise<number> {
@@ -33,6 +35,7 @@ export async function runBackfillCommand(config: Readonly<Config>, args: string[
   })
   const controller = new AbortController()
   const removeSignals = abortOnSignals(controller, log)
+  const counters = commandMetrics()
   try {
     log(`backfill${dryRun ? ' (dry run)' : ''}: ${redactUrl(urls.blue)} -> ${redactUrl(green)}`)
     const result = await runBackfill({
@@ -42,6 +45,7 @@ export async function runBackfillCommand(config: Readonly<Config>, args: string[
       targetChunkMs: intOption(values, 'target-chunk-ms', 500, 1),
       rowsPerSecond: intOption(values, 'rows-per-second', 0, 0),
       dryRun, restart: values.restart === true, signal: controller.signal,
+      onRows: (n) => counters.metrics.backfillRows.inc(n),
       progress: createProgress({ stream: process.stderr, label: 'backfill' }),
     })
     console.log(summary(result))
@@ -55,6 +59,7 @@ export async function runBackfillCommand(config: Readonly<Config>, args: string[
     throw err
   } finally {
     removeSignals()
+    await counters.write(stringOption(values, 'metrics-file'), ['backfillRows'])
     await Promise.allSettled([blueStore.close(), greenStore.close()])
   }
 }

@@ -58,14 +58,16 @@ export async function runExportCommand(config: Readonly<Config>, args: string[])
 }
 
 export async function runImportCommand(config: Readonly<Config>, args: string[]): Promise<number> {
-  const values = parseCommandArgs(args, { store: { type: 'string' }, in: { type: 'string' } })
+  const values = parseCommandArgs(args, { store: { type: 'string' }, in: { type: 'string' }, 'skip-invalid': { type: 'boolean' } })
   const file = stringOption(values, 'in')
   if (file === undefined) throw new UsageError('import needs --in FILE')
   const url = storeUrlFor(config, values)
   const store = await openStore(config, url)
   try {
-    const report = await importFromFile(store, file)
-    console.log(`import: ${report.rows} lines into ${redactUrl(url)}: ${report.applied} applied, ${report.stale} already current, ${report.rejected.length} rejected`)
+    const skipInvalid = values['skip-invalid'] === true
+    const report = await importFromFile(store, file, { skipInvalid })
+    const refused = report.rejected.length > 0 && !skipInvalid ? ' — nothing written (pass --skip-invalid to import the valid lines)' : ''
+    console.log(`import: ${report.rows} lines into ${redactUrl(url)}: ${report.applied} applied, ${report.stale} already current, ${report.rejected.length} rejected${refused}`)
     for (const r of report.rejected.slice(0, 100)) console.log(`  line ${r.line}: ${r.problems.join('; ')}`)
     return report.exitCode
   } catch (err) {

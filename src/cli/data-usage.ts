@@ -11,6 +11,7 @@ export const BACKFILL_USAGE = `usage: mcp-memory backfill [options]
   --rows-per-second N     throttle (default 0 = unthrottled)
   --tools a,b             only these tools
   --dry-run               read and count only; writes nothing, not even the checkpoint
+  --metrics-file PATH     write mcp_memory_backfill_rows_total there (Prometheus text format)
   A resume with other --from/--to/--tools/--chunk-size/--min-chunk/--max-chunk is refused.
   Ctrl-C / SIGTERM stops after the current chunk with the checkpoint saved.`
 
@@ -23,11 +24,14 @@ export const VERIFY_USAGE = `usage: mcp-memory verify [options]
   --recheck-ms N          delay before differing ids are re-read (default 1000)
   --repair                copy confirmed differences from the primary to the secondary, then re-check them
   --expect-rows N         fewer compared rows is a failure (an empty source cannot pass silently)
-  --json                  print the report as JSON`
+  --json                  print the report as JSON
+  --metrics-file PATH     write mcp_memory_verify_mismatch_rows_total there (Prometheus text format)`
 
 export const BACKUP_USAGE = `usage: mcp-memory schema-verify | export | import [options]
   --store blue|green      which store (default blue; blue = --from / STORE_URL, green = --to / GREEN_STORE_URL)
 schema-verify: validate every row (schema, patterns, limits, contentHash of content, dates); --json
 export --out FILE|-      NDJSON, one entry per line in (tool, id) order, then a checksum trailer
-import --in FILE         verify the trailer (refuse the whole file on a mismatch), validate each line,
-                         write with applyMirror (idempotent: importing twice only finds rows current)`
+import --in FILE         verify the trailer (refuse the whole file on a mismatch), validate each line
+                         (any invalid line: nothing is written, exit 1), then write with applyMirror
+                         (idempotent: importing twice only finds rows current)
+  --skip-invalid         import the valid lines even when some are invalid`

@@ -5,10 +5,12 @@ import {
   abortOnSignals, choiceOption, intOption, openStore, parseCommandArgs, redactUrl, requireGreen, storeUrls, stringOption,
 } from './data-commands-args.js'
 import { VERIFY_USAGE } from './data-usage.js'
+import { commandMetrics } from './metrics-file.js'
 
 const OPTIONS = {
   primary: { type: 'string' }, 'chunk-size': { type: 'string' }, 'recheck-ms': { type: 'string' },
   repair: { type: 'boolean' }, 'expect-rows': { type: 'string' }, json: { type: 'boolean' },
+  'metrics-file': { type: 'string' },
 } as const
 
 export async function runVerifyCommand(config: Readonly<Config>, args: string[]): Promise<number> {
@@ -31,15 +33,20 @@ export async function runVerifyCommand(config: Readonly<Config>, args: string[])
   })
   const [primary, secondary] = primaryName === 'blue' ? [blueStore, greenStore] : [greenStore, blueStore]
   const controller = new AbortController()
+  const counters = commandMetrics()
   const removeSignals = abortOnSignals(controller, log)
   try {
     log(`verify: primary ${primaryName} ${redactUrl(primaryName === 'blue' ? urls.blue : green)}, ` +
       `secondary ${redactUrl(primaryName === 'blue' ? green : urls.blue)}`)
-    const report = await runVerify({ primary, secondary, ...settings, signal: controller.signal })
+    const report = await runVerify({
+      primary, secondary, ...settings, signal: controller.signal,
+      onMismatchRows: (n) => counters.metrics.verifyMismatchRows.inc(n),
+    })
     console.log(values.json === true ? JSON.stringify(report, null, 2) : formatVerifyReport(report))
     return report.exitCode
   } finally {
     removeSignals()
+    await counters.write(stringOption(values, 'metrics-file'), ['verifyMismatchRows'])
     await Promise.allSettled([blueStore.close(), greenStore.close()])
   }
 }

@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { readFile } from 'node:fs/promises'
 import t from 'tap'
 import { createPgDriver } from '../../src/storage/sql/pg-driver.js'
 import { createSqlStore } from '../../src/storage/sql/sql-store.js'
@@ -44,13 +45,16 @@ t.test('migrate → verify 1 → backfill 0 with plain progress → verify 0; un
   const dir = await tempDir(t)
   const stores = ['--from', blue, '--to', green]
 
-  const before = await run(['verify', ...stores, '--recheck-ms', '0', '--chunk-size', '50'])
+  const before = await run(['verify', ...stores, '--recheck-ms', '0', '--chunk-size', '50', '--metrics-file', join(dir, 'verify.prom')])
   t.equal(before.code, 1, before.stderr)
+  t.match(await readFile(join(dir, 'verify.prom'), 'utf8'), /^mcp_memory_verify_mismatch_rows_total 120$/m, 'metrics file for the textfile collector')
   t.match(before.stdout, /verify: FAIL \(exit 1\)/)
   t.match(before.stdout, /missing on secondary: 120 \[/)
 
-  const backfill = await run(['backfill', ...stores, '--checkpoint', join(dir, 'cp.json'), '--chunk-size', '50', '--min-chunk', '50', '--max-chunk', '50'])
+  const backfill = await run(['backfill', ...stores, '--checkpoint', join(dir, 'cp.json'), '--chunk-size', '50', '--min-chunk', '50', '--max-chunk', '50',
+    '--metrics-file', join(dir, 'backfill.prom')])
   t.equal(backfill.code, 0, backfill.stderr)
+  t.match(await readFile(join(dir, 'backfill.prom'), 'utf8'), /^mcp_memory_backfill_rows_total 120$/m)
   t.match(backfill.stderr, /^backfill: 50\/120 rows \(41\.7%\), \d+ rows\/s, chunk 50$/m, 'plain progress line off a terminal')
   t.match(backfill.stderr, /^backfill: 120\/120 rows \(100\.0%\).*\(done\)$/m)
   t.notMatch(backfill.stderr, /\r/, 'no carriage returns off a terminal')

@@ -66,6 +66,8 @@ export function splitOver(
   green: MemoryStore,
   settings: TrafficSettings | (() => TrafficSettings),
   options: {
+    /** The stores' clock, for stale marks (they are compared with outbox row times). */
+    now?: () => number
     mirrorTimeoutMs?: number
     recheckMs?: number
     intentGraceMs?: number
@@ -90,6 +92,7 @@ export function splitOver(
     mirrorTimeoutMs: options.mirrorTimeoutMs ?? 5000,
     intentGraceMs: options.intentGraceMs ?? 30_000,
     ...(options.greenInitRetryMs === undefined ? {} : { greenInitRetryMs: options.greenInitRetryMs }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   })
   return { split, blue, green, observer }
 }

@@ -8,7 +8,7 @@ import t, { type Test } from 'tap'
 import type { MemoryEntry } from '../../src/domain/memory/memory-entry.js'
 import { createInMemoryStore } from '../../src/storage/in-memory/in-memory-store.js'
 import { OutboxRepairWorker } from '../../src/traffic/outbox-repair.js'
-import { bucketOf } from '../../src/traffic/routing.js'
+import { bucketOf, otherSide } from '../../src/traffic/routing.js'
 import type { TrafficSettings } from '../../src/traffic/stages.js'
 import { createClock, expectAppError, type TestClock } from '../conformance/suite-kit.js'
 import { makeEntry } from '../helpers/entries.js'
@@ -33,7 +33,7 @@ async function open(
   const clock = createClock()
   const blue = new FaultyStore(createInMemoryStore({ now: clock.now }))
   const green = new FaultyStore(createInMemoryStore({ now: clock.now }), options.green)
-  const parts = splitOver(blue, green, settings, options)
+  const parts = splitOver(blue, green, settings, { now: clock.now, ...options })
   await parts.split.init()
   t.teardown(async () => {
     blue.resume()
@@ -42,7 +42,12 @@ async function open(
     green.failing = false
     await parts.split.close()
   })
-  const repair = new OutboxRepairWorker({ store: (side) => parts.split.store(side), intervalMs: 10_000 })
+  // Wired like the app (compose-traffic.ts): a drained outbox clears the stale marks it covered.
+  const repair = new OutboxRepairWorker({
+    store: (side) => parts.split.store(side),
+    intervalMs: 10_000,
+    onOutboxState: (holder, oldest) => parts.split.stale.clearBefore(otherSide(holder), oldest ?? Number.POSITIVE_INFINITY),
+  })
   let mark = 0
   const since = () => {
     const ops = parts.observer.operations.slice(mark)
@@ -216,14 +221,16 @@ t.test('green primary falls back to blue and loses nothing', async (t) => {
   t.equal((await o.split.delete(tool, doomed.id))?.version, 2)
   o.since()
 
+  t.ok(o.split.stale.isStale('green', tool), 'green is marked behind for the tool')
   const read = await o.split.get(tool, a.id)
   t.equal(read?.id, a.id, 'the read is served')
-  t.strictSame(o.since(), [op('green', 'read', 'primary', true), op('blue', 'read', 'fallback')], 'the read falls back to blue')
+  t.strictSame(o.since(), [op('blue', 'read', 'fallback')], 'the read goes to blue without trying green, which is behind')
   t.equal((await o.split.get(tool, before.id))?.content, 'updated while green is down')
 
   o.green.failing = false
   o.clock.advance(1_500)
   t.equal(await o.repair.runOnce(), 4, 'every write made during the outage is replayed')
+  t.notOk(o.split.stale.isStale('green', tool), 'the drained outbox clears the mark')
   await assertSidesEqual(t, o, [before, a, doomed])
   o.since()
   t.equal((await o.split.get(tool, before.id))?.content, 'updated while green is down', 'green serves the update made during the outage')

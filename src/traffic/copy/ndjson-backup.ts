@@ -4,8 +4,9 @@
  * `{"trailer":{"format":"mcp-memory-ndjson","version":1,"rows":N,"sha256":"<hex of all preceding bytes>"}}`.
  * Import checks the trailer before anything else: a file without it, with another row count or
  * checksum (truncated, edited, mixed) is refused whole. Lines that then fail the entry schema are
- * rejected one by one (by line number) and the valid rest is written with `applyMirror`, which is
- * idempotent, so importing the same file twice only reports the rows as stale.
+ * reported by line number and, by default, nothing is written (a restore is all or nothing);
+ * `skipInvalid` writes the valid rest. Writes use `applyMirror`, which is idempotent, so importing
+ * the same file twice only reports the rows as stale.
  */
 import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
@@ -128,9 +129,13 @@ export interface ImportReport {
 }
 
 export async function importNdjson(
-  store: Pick<MemoryStore, 'applyMirror'>, bytes: Buffer, options: { concurrency?: number; onRows?: (n: number) => void } = {},
+  store: Pick<MemoryStore, 'applyMirror'>, bytes: Buffer,
+  options: { concurrency?: number; onRows?: (n: number) => void; skipInvalid?: boolean } = {},
 ): Promise<ImportReport> {
   const parsed = parseBackup(bytes)
+  if (parsed.rejected.length > 0 && options.skipInvalid !== true) {
+    return { rows: parsed.rows, applied: 0, stale: 0, rejected: parsed.rejected, exitCode: 1 }
+  }
   const results = await mapLimit(parsed.entries, options.concurrency ?? 8, (entry) => store.applyMirror({ kind: 'entry', entry }))
   const applied = results.filter((r) => r === 'applied').length
   options.onRows?.(applied)
@@ -140,7 +145,9 @@ export async function importNdjson(
   }
 }
 
-export async function importFromFile(store: Pick<MemoryStore, 'applyMirror'>, path: string, options: { concurrency?: number } = {}): Promise<ImportReport> {
+export async function importFromFile(
+  store: Pick<MemoryStore, 'applyMirror'>, path: string, options: { concurrency?: number; skipInvalid?: boolean } = {},
+): Promise<ImportReport> {
   return importNdjson(store, await readFile(path), options)
 }
 

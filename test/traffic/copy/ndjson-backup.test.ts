@@ -76,13 +76,18 @@ t.test('damaged files are refused whole, nothing written', async (t) => {
   await t.rejects(importNdjson(createInMemoryStore(), Buffer.from(cases['wrong checksum']!)), /checksum mismatch/)
 })
 
-t.test('lines failing the schema are rejected with their line number; the rest is written', async (t) => {
+t.test('lines failing the schema are reported by line number; nothing is written unless skipInvalid', async (t) => {
   const [a, b, c] = [makeEntry({ tool: 'tool-a' }), makeEntry({ tool: 'tool-b' }), makeEntry({ tool: 'tool-c' })]
   const json = (e: typeof a) => JSON.stringify({ ...e, createdAt: e.createdAt.toISOString(), updatedAt: e.updatedAt.toISOString() })
   const badHash = JSON.parse(json(b)) as Record<string, unknown>
   badHash.contentHash = 'sha256:' + '0'.repeat(64)
+  const file = Buffer.from(backup([json(a), JSON.stringify(badHash), '{not json', json(c)]))
+  const untouched = createInMemoryStore()
+  const refused = await importNdjson(untouched, file)
+  t.same([refused.exitCode, refused.applied, refused.rejected.map((r) => r.line)], [1, 0, [2, 3]], 'refused: lines 2 and 3 named')
+  t.same(await scanAll(untouched), [], 'nothing half-imported')
   const target = createInMemoryStore()
-  const report = await importNdjson(target, Buffer.from(backup([json(a), JSON.stringify(badHash), '{not json', json(c)])))
+  const report = await importNdjson(target, file, { skipInvalid: true })
   t.equal(report.exitCode, 1)
   t.same(report.rejected.map((r) => r.line), [2, 3])
   t.match(report.rejected[0]?.problems.join(), /contentHash: does not match/)
