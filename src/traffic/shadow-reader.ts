@@ -7,6 +7,8 @@
  * that survives the re-check counts as `mismatch`; the re-check reads the served side before and
  * after the other side, and an answer that moved meanwhile makes the compare `transient`.
  */
+import type { MemoryEntry } from '../domain/memory/memory-entry.js'
+import type { Page } from '../storage/memory-store.js'
 import type { Side } from './routing.js'
 import { otherSide } from './routing.js'
 
@@ -26,6 +28,14 @@ export interface ShadowRead<T> {
   run(side: Side): Promise<T>
   signature(value: T): string
 }
+
+// What two sides' answers must agree on (design §7): id, version, content hash and visibility of
+// each entry, in order; read statistics are not mirrored and not compared.
+export const entrySignature = (e: MemoryEntry | null): string =>
+  e === null ? '-' : `${e.tool}/${e.id}@${e.version}#${e.contentHash}:${e.visibility}`
+export const listSignature = (list: MemoryEntry[]): string => list.map(entrySignature).join(',')
+export const pageSignature = (page: Page<MemoryEntry>): string =>
+  `${listSignature(page.items)}${page.nextCursor === null ? '' : '+'}`
 
 class DeadlineError extends Error {}
 

@@ -24,7 +24,7 @@ import type {
 } from '../storage/memory-store.js'
 import { MirrorWriter, type TrafficObserver } from './mirror-writer.js'
 import { bucketFor, otherSide, readSide, type Side, wholeStoreSide, writePrimary } from './routing.js'
-import type { ShadowReader } from './shadow-reader.js'
+import { entrySignature, listSignature, pageSignature, type ShadowReader } from './shadow-reader.js'
 import { StaleMarks } from './stale-marks.js'
 import type { TrafficSettings } from './stages.js'
 
@@ -47,11 +47,6 @@ export interface TrafficSplitOptions {
   /** Clock for stale marks (the stores' clock, which stamps outbox rows). @default Date.now */
   now?: () => number
 }
-
-const entrySignature = (e: MemoryEntry | null): string =>
-  e === null ? '-' : `${e.tool}/${e.id}@${e.version}#${e.contentHash}:${e.visibility}`
-const listSignature = (list: MemoryEntry[]): string => list.map(entrySignature).join(',')
-const pageSignature = (page: Page<MemoryEntry>): string => `${listSignature(page.items)}${page.nextCursor === null ? '' : '+'}`
 
 export class TrafficSplitStore implements MemoryStore {
   readonly backend = 'traffic-split'

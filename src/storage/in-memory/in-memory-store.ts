@@ -35,11 +35,11 @@ import {
   type SearchRequest,
   type StoreClockOptions,
   type StoreStats,
-  type ToolStats,
   type WriteOptions,
 } from '../memory-store.js'
 import { pair } from './composite-key.js'
 import { checkVersion, createConstraints, replacement } from './constraints.js'
+import { entryStats } from './entry-stats.js'
 import { EntryTable } from './entry-table.js'
 import { compareScanKey, compareText, matchesFilter, newestFirst } from './filters.js'
 import { IdempotencyTable } from './idempotency-table.js'
@@ -242,23 +242,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
 
     async stats(tools?: string[]): Promise<StoreStats> {
       assertOpen()
-      const at = now()
-      const only = tools === undefined ? null : new Set(tools)
-      const perTool = new Map<string, ToolStats>()
-      for (const entry of table.all()) {
-        if (isExpired(entry, at) || (only !== null && !only.has(entry.tool))) continue
-        let stats = perTool.get(entry.tool)
-        if (!stats) perTool.set(entry.tool, (stats = { tool: entry.tool, entries: 0, tokens: 0, types: {} }))
-        stats.entries += 1
-        stats.tokens += entry.tokens
-        stats.types[entry.type] = (stats.types[entry.type] ?? 0) + 1
-      }
-      const sorted = [...perTool.values()].sort((a, b) => compareText(a.tool, b.tool))
-      return {
-        entries: sorted.reduce((n, s) => n + s.entries, 0),
-        tokens: sorted.reduce((n, s) => n + s.tokens, 0),
-        tools: sorted,
-      }
+      return entryStats(table.all(), now(), tools)
     },
 
     async scan(after: ScanKey | null, limit) {
