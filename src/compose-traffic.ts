@@ -107,6 +107,7 @@ export function composeTraffic(
     settings: () => controller.settings(),
     shadow,
     mirrorTimeoutMs: config.TRAFFIC_MIRROR_TIMEOUT_MS,
+    intentGraceMs: intentGraceMs(config),
     now,
     observer: {
       operation: (side, kind, role, ms, failed) => {
@@ -122,9 +123,12 @@ export function composeTraffic(
   const repair = new OutboxRepairWorker({
     store: (side) => store.store(side),
     intervalMs: config.OUTBOX_REPAIR_INTERVAL_MS,
-    onFailed: (target) => metrics.syncFailures.inc({ target }),
+    now,
+    beforeRound: () => store.flushOutboxAcks(),
+    replayTimeoutMs: Math.max(5000, 2 * config.TRAFFIC_MIRROR_TIMEOUT_MS),
+    onFailed: (target, err) => log.debug({ target, err }, 'outbox replay failed; retrying with backoff'),
     onReplayed: (target, rows) => log.info({ target, rows }, 'outbox rows replayed'),
-    onOutboxState: (holder, oldest) => store.stale.clearBefore(otherSide(holder), oldest ?? Number.POSITIVE_INFINITY),
+    onOutboxState: (holder, replayedBefore) => store.stale.clearBefore(otherSide(holder), replayedBefore),
     onDiverged: (target, tool, id) =>
       log.error({ target, tool, id }, 'sides hold the same version with different content; run `mcp-memory verify --repair`'),
   })
@@ -168,7 +172,11 @@ export function composeTraffic(
       }
     },
     refreshGauges: async () => void (await refreshGauges()),
-    greenUp: async () => (await sideHealth('green')).up,
+    // Readiness must answer fast even when green hangs: a slow ping counts as down.
+    greenUp: () => Promise.race([
+      sideHealth('green').then((h) => h.up),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 250).unref()),
+    ]),
     async start() {
       controller.start()
       repair.start()
@@ -185,6 +193,17 @@ export function composeTraffic(
       redis?.disconnect()
     },
   }
+}
+
+/**
+ * How long a write-ahead outbox row waits before the repair worker may replay it: longer than any
+ * primary write can take (a few statements, each bounded by PG_STATEMENT_TIMEOUT_MS, after up to
+ * 5 s waiting for a pooled connection) plus its mirror, so the row is only replayed early for a
+ * write that is truly stuck. (A slow write whose mirror then fails adds a fresh row anyway.)
+ */
+function intentGraceMs(config: Readonly<Config>): number {
+  const statement = config.PG_STATEMENT_TIMEOUT_MS === 0 ? 3_600_000 : config.PG_STATEMENT_TIMEOUT_MS
+  return Math.max(30_000, 3 * statement + 5_000 + config.TRAFFIC_MIRROR_TIMEOUT_MS)
 }
 
 function setStageGauges(metrics: Metrics, settings: { stage: string; greenReadPercent: number; greenWritePercent: number; shadowReadPercent: number }): void {

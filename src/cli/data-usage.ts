@@ -19,10 +19,11 @@ export const VERIFY_USAGE = `usage: mcp-memory verify [options]
   compare blue (--from, STORE_URL) and green (--to, GREEN_STORE_URL): per chunk, row count and an
   ordered sha256 of canonical rows (read stats excluded); differing chunks are narrowed to ids and
   re-checked after a delay before they count.
-  --primary blue|green    the authoritative side (default blue)
+  --primary blue|green    the authoritative side (default blue; green once green is the write primary)
   --chunk-size N          rows per chunk (default 500)
   --recheck-ms N          delay before differing ids are re-read (default 1000)
-  --repair                copy confirmed differences from the primary to the secondary, then re-check them
+  --repair                copy confirmed differences from the primary to the secondary, then re-check them;
+                          refused while an outbox holds mirror writes older than 10 s (--force overrides)
   --expect-rows N         fewer compared rows is a failure (an empty source cannot pass silently)
   --json                  print the report as JSON
   --metrics-file PATH     write mcp_memory_verify_mismatch_rows_total there (Prometheus text format)`

@@ -1,5 +1,6 @@
 /** `mcp-memory verify`: compare blue and green chunk by chunk (src/traffic/copy/verify.ts). */
 import type { Config } from '../config/config.schema.js'
+import type { MemoryStore } from '../storage/memory-store.js'
 import { type IdList, runVerify, type VerifyReport } from '../traffic/copy/verify.js'
 import {
   abortOnSignals, choiceOption, intOption, openStore, parseCommandArgs, redactUrl, requireGreen, storeUrls, stringOption,
@@ -10,8 +11,11 @@ import { commandMetrics } from './metrics-file.js'
 const OPTIONS = {
   primary: { type: 'string' }, 'chunk-size': { type: 'string' }, 'recheck-ms': { type: 'string' },
   repair: { type: 'boolean' }, 'expect-rows': { type: 'string' }, json: { type: 'boolean' },
-  'metrics-file': { type: 'string' },
+  'metrics-file': { type: 'string' }, force: { type: 'boolean' },
 } as const
+
+/** Outbox rows older than this are mirror writes that failed and still wait for their replay. */
+const SETTLED_OUTBOX_MS = 10_000
 
 export async function runVerifyCommand(config: Readonly<Config>, args: string[]): Promise<number> {
   const values = parseCommandArgs(args, OPTIONS)
@@ -38,6 +42,15 @@ export async function runVerifyCommand(config: Readonly<Config>, args: string[])
   try {
     log(`verify: primary ${primaryName} ${redactUrl(primaryName === 'blue' ? urls.blue : green)}, ` +
       `secondary ${redactUrl(primaryName === 'blue' ? green : urls.blue)}`)
+    if (settings.repair && values.force !== true) {
+      // While mirror writes wait in an outbox, a row only on one side may be an acknowledged write
+      // still on its way: "repairing" it from the other side would delete it.
+      const waiting = await unsettledOutbox(blueStore, greenStore)
+      if (waiting !== null) {
+        log(`mcp-memory verify: refusing --repair: ${waiting}; wait for mcp_memory_outbox_pending to drain (or pass --force)`)
+        return 2
+      }
+    }
     const report = await runVerify({
       primary, secondary, ...settings, signal: controller.signal,
       onMismatchRows: (n) => counters.metrics.verifyMismatchRows.inc(n),
@@ -49,6 +62,16 @@ export async function runVerifyCommand(config: Readonly<Config>, args: string[])
     await counters.write(stringOption(values, 'metrics-file'), ['verifyMismatchRows'])
     await Promise.allSettled([blueStore.close(), greenStore.close()])
   }
+}
+
+async function unsettledOutbox(blue: MemoryStore, green: MemoryStore): Promise<string | null> {
+  for (const [name, store] of [['blue', blue], ['green', green]] as const) {
+    const { pending, oldestCreatedAt } = await store.outboxStats()
+    if (oldestCreatedAt !== null && Date.now() - oldestCreatedAt > SETTLED_OUTBOX_MS) {
+      return `${name}'s outbox holds ${pending} row(s), the oldest ${Math.round((Date.now() - oldestCreatedAt) / 1000)} s old`
+    }
+  }
+  return null
 }
 
 export function formatVerifyReport(r: VerifyReport): string {

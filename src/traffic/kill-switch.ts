@@ -21,7 +21,9 @@ export type KillSwitchListener = (cap: Stage | null, previous: Stage | null) => 
 /** Values that cap traffic; `complete` is absent on purpose (it is not a step toward blue). */
 const CAPS: Readonly<Record<string, Stage>> = {
   blue: 'dualwrite', // green keeps receiving writes, so lifting the switch needs no backfill
-  off: 'off',
+  // Not 'off': that would stop dual-write, and lifting the switch would then send traffic back to a
+  // green that missed every write in between. To stop writing green, change the stage instead.
+  off: 'dualwrite',
   dualwrite: 'dualwrite',
   shadow: 'shadow',
   live: 'live',
@@ -40,6 +42,7 @@ export class KillSwitch {
   /** The last unknown value warned about, and whether Redis is failing (each logged once). */
   private warnedValue: string | null = null
   private failing = false
+  private everRead = false
 
   constructor(options: KillSwitchOptions) {
     this.redis = options.redis
@@ -86,12 +89,16 @@ export class KillSwitch {
       raw = await this.redis.get(this.key)
     } catch (err) {
       // Keep the last known cap: an outage must neither lift an engaged switch nor engage one.
+      // Before the first successful read there is no known value: assume the switch is set
+      // (a replica starting during a Redis outage must not ignore an engaged switch).
+      if (!this.everRead && this.current === null) this.set(CAPS.blue!)
       if (!this.failing) {
         this.failing = true
         this.log.error({ err, key: this.key, cap: this.current }, `kill switch unreadable, keeping cap ${this.current ?? 'none'}`)
       }
       return
     }
+    this.everRead = true
     if (this.failing) {
       this.failing = false
       this.log.info({ key: this.key }, 'kill switch readable again')

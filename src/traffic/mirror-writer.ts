@@ -18,7 +18,7 @@
  * repair worker reports it). Blue as primary never falls back: it is the system of record.
  */
 import { isBackendFailure } from '../storage/backend-failure.js'
-import type { MirrorRecord } from '../domain/memory/memory-entry.js'
+import type { MemoryEntry, MirrorRecord } from '../domain/memory/memory-entry.js'
 import type { MemoryStore } from '../storage/memory-store.js'
 import { OutboxAcker } from './outbox-acker.js'
 import { otherSide, type Side } from './routing.js'
@@ -43,6 +43,8 @@ export interface MirrorWriterOptions {
   observer: TrafficObserver
   /** Told which side missed a write of which tool (after its outbox row exists). */
   onMissed: (target: Side, tool: string) => void
+  /** Whether blue may take over a write of `tool` from a failing green (it has every earlier one). */
+  mayTakeOver: (tool: string) => boolean
 }
 
 /** Where a write goes: `primary` first, then a mirror to the other side when `mirror` is set. */
@@ -62,6 +64,8 @@ export class MirrorTimeoutError extends Error {
 
 export class MirrorWriter {
   private readonly acker: OutboxAcker
+  /** Outbox rows being re-added after failed mirrors (`flush` waits for them). */
+  private readonly requeues = new Set<Promise<void>>()
 
   constructor(
     private readonly store: (side: Side) => MemoryStore,
@@ -78,7 +82,9 @@ export class MirrorWriter {
     try {
       done = await this.timed(side, 'write', 'primary', () => this.guarded(side, plan, op))
     } catch (err) {
-      if (side !== 'green' || !isBackendFailure(err)) throw err
+      // Blue takes over only if it has every earlier write of the tool: a blue that missed one
+      // would derive this write's version from an older state, and the sides would diverge.
+      if (side !== 'green' || !isBackendFailure(err) || !this.options.mayTakeOver(plan.tool)) throw err
       side = 'blue'
       done = await this.timed(side, 'write', 'fallback', () => this.guarded(side, plan, op))
     }
@@ -88,19 +94,56 @@ export class MirrorWriter {
       return done.result
     }
     const target = otherSide(side)
-    try {
-      await this.timed(target, 'write', 'mirror', () => this.withTimeout(this.store(target).applyMirror(record)))
+    const failure = await this.mirror(target, record)
+    if (failure === null) {
       this.acker.remove(side, done.seq)
-    } catch (err) {
-      this.options.onMissed(target, plan.tool)
-      this.options.observer.syncFailure(target, err)
-      const message = err instanceof Error ? err.message : String(err)
-      // If even this fails, the row still becomes due after the grace period.
-      void Promise.resolve()
-        .then(() => this.store(side).outboxRetry(done.seq, this.options.retryDelayMs, message))
-        .catch(() => {})
+      return done.result
     }
+    this.options.onMissed(target, plan.tool)
+    this.options.observer.syncFailure(target, failure)
+    const { tool, id } = record.kind === 'entry' ? record.entry : record.tombstone
+    const requeued = this.requeue(side, done.seq, { target, tool, id, key: plan.key }, failure)
+    this.requeues.add(requeued)
+    void requeued.finally(() => this.requeues.delete(requeued))
     return done.result
+  }
+
+  /** Send `record` to `target`; null when it landed (or the target already holds it or newer), else why not. */
+  private async mirror(target: Side, record: MirrorRecord): Promise<unknown> {
+    try {
+      const result = await this.timed(target, 'write', 'mirror', () => this.withTimeout(this.store(target).applyMirror(record)))
+      if (result === 'applied') return null
+      // `stale`: a newer version got there first (concurrent writes of one id), or the same one
+      // again; the same version with other content means the sides diverged.
+      const mine = record.kind === 'entry' ? record.entry : record.tombstone
+      const there = await this.store(target).mirrorRecord(mine.tool, mine.id)
+      const theirs = there === null ? null : there.kind === 'entry' ? there.entry : there.tombstone
+      if (theirs !== null && theirs.version > mine.version) return null
+      if (theirs !== null && theirs.version === mine.version && there!.kind === record.kind &&
+        (record.kind === 'tombstone' || (there as { entry: MemoryEntry }).entry.contentHash === record.entry.contentHash)) return null
+      return new Error(`the ${target} side holds version ${theirs?.version ?? 'none'} of ${mine.tool}/${mine.id} with other content`)
+    } catch (err) {
+      return err
+    }
+  }
+
+  /**
+   * Keep the write's outbox row for the repair worker. A fresh row (due after the retry delay)
+   * replaces the write-ahead one: that one may already have been claimed and replayed with the
+   * state from before a slow write, and retrying a removed row would silently do nothing.
+   */
+  private async requeue(side: Side, seq: number, row: { target: Side; tool: string; id: string; key: string | null }, failure: unknown): Promise<void> {
+    const message = failure instanceof Error ? failure.message : String(failure)
+    try {
+      const store = this.store(side)
+      const fresh = await store.outboxAdd(row, this.options.retryDelayMs)
+      this.acker.remove(side, seq)
+      // Record the failure on the row (attempts, lastError) for /admin/traffic; best effort.
+      await store.outboxRetry(fresh, this.options.retryDelayMs, message).catch(() => {})
+    } catch {
+      // If even this fails, the write-ahead row still becomes due after the grace period.
+      await Promise.resolve().then(() => this.store(side).outboxRetry(seq, this.options.retryDelayMs, message)).catch(() => {})
+    }
   }
 
   /** Outbox row, then the write; a domain answer (conflict, not found) removes the row again. */
@@ -141,8 +184,9 @@ export class MirrorWriter {
     })
   }
 
-  /** Remove the rows of mirrors that landed now (on close). */
-  flush(): Promise<void> {
-    return this.acker.flush()
+  /** Finish re-adding rows of failed mirrors, then remove the rows of mirrors that landed. */
+  async flush(): Promise<void> {
+    await Promise.all(this.requeues)
+    await this.acker.flush()
   }
 }

@@ -26,10 +26,17 @@ export interface RepairOptions {
   onFailed?: (target: Side, err: unknown) => void
   onDiverged?: (target: Side, tool: string, id: string) => void
   /**
-   * After each round, per side holding an outbox: the creation time of its oldest row (null when
-   * empty). Every row older than that has been replayed (stale marks are cleared by it).
+   * After each round, per side holding an outbox: the creation time of its oldest row, or, when
+   * it is empty, the time just before it was looked at. Every row older than that has been
+   * replayed (stale marks are cleared by it).
    */
-  onOutboxState?: (holder: Side, oldestCreatedAt: number | null) => void
+  onOutboxState?: (holder: Side, replayedBefore: number) => void
+  /** Run before each round, e.g. to remove this process's rows of mirrors that already landed. */
+  beforeRound?: () => Promise<void>
+  /** The stores' clock (outbox rows carry its times). @default Date.now */
+  now?: () => number
+  /** A replay slower than this counts as failed, so one hung side cannot stall the worker. @default 10 000 */
+  replayTimeoutMs?: number
 }
 
 export interface OutboxFigures {
@@ -65,14 +72,30 @@ export class OutboxRepairWorker {
   }
 
   private async round(): Promise<number> {
-    const [blue, green] = await Promise.all([this.drain('blue'), this.drain('green')])
-    if (this.options.onOutboxState) {
-      for (const holder of ['blue', 'green'] as const) {
-        const stats = await Promise.resolve().then(() => this.options.store(holder).outboxStats()).catch(() => null)
-        if (stats) this.options.onOutboxState(holder, stats.oldestCreatedAt)
-      }
-    }
+    await this.options.beforeRound?.().catch(() => {})
+    const [blue, green] = await Promise.all([this.side('blue'), this.side('green')])
     return blue + green
+  }
+
+  /** Drain one holder, then report its outbox state; each call is bounded by the replay timeout. */
+  private async side(holder: Side): Promise<number> {
+    const replayed = await this.drain(holder)
+    if (this.options.onOutboxState) {
+      const at = (this.options.now ?? Date.now)()
+      const stats = await this.bounded(Promise.resolve().then(() => this.options.store(holder).outboxStats())).catch(() => null)
+      if (stats) this.options.onOutboxState(holder, stats.oldestCreatedAt ?? at)
+    }
+    return replayed
+  }
+
+  /** `promise`, or a rejection after the replay timeout. */
+  private bounded<T>(promise: Promise<T>): Promise<T> {
+    const ms = this.options.replayTimeoutMs ?? 10_000
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`outbox operation took longer than ${ms} ms`)), ms)
+      timer.unref()
+      promise.then((v) => { clearTimeout(timer); resolve(v) }, (e: unknown) => { clearTimeout(timer); reject(e) })
+    })
   }
 
   /** Replay due rows held by `holder` towards the other side. */
@@ -80,14 +103,15 @@ export class OutboxRepairWorker {
     const target = otherSide(holder)
     let items: OutboxItem[]
     try {
-      items = await this.options.store(holder).outboxClaim(target, this.options.batch ?? 100, this.options.leaseMs ?? 30_000)
+      items = await this.bounded(Promise.resolve().then(() =>
+        this.options.store(holder).outboxClaim(target, this.options.batch ?? 100, this.options.leaseMs ?? 30_000)))
     } catch {
       return 0 // the holder is down: its rows wait
     }
     const done: number[] = []
     for (const item of items) {
       try {
-        await this.replay(holder, target, item)
+        await this.bounded(this.replay(holder, target, item))
         done.push(item.seq)
       } catch (err) {
         this.options.onFailed?.(target, err)

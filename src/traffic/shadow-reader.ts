@@ -54,8 +54,22 @@ export class ShadowReader {
       this.options.onResult('skipped')
       return
     }
+    // A slot is held until every read the compare started has settled, not just until its
+    // deadline: a hung side must not pile up reads beyond the cap.
     this.inFlight++
-    void this.run(servedBy, served, read).finally(() => this.inFlight--)
+    const reads: Promise<unknown>[] = []
+    const tracked: ShadowRead<T> = {
+      ...read,
+      run: (side) => {
+        const p = read.run(side)
+        reads.push(p)
+        return p
+      },
+    }
+    void this.run(servedBy, served, tracked).finally(async () => {
+      await Promise.allSettled(reads)
+      this.inFlight--
+    })
   }
 
   get pending(): number {

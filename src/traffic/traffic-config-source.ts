@@ -158,6 +158,11 @@ export class TrafficConfigSource {
       this.reject(hash, resolved.errors)
       return
     }
+    const refused = transitionErrors(this.configured.settings, resolved.settings)
+    if (refused.length > 0) {
+      this.reject(hash, refused)
+      return
+    }
     this.goodHash = hash
     this.clearRejection()
     const previous = this.configured
@@ -203,6 +208,25 @@ export class TrafficConfigSource {
   private configuredFrom(settings: TrafficSettings, source: 'env' | 'file'): ConfiguredTraffic {
     return { settings, source, fingerprint: fingerprintSettings(settings), loadedAt: this.now() }
   }
+}
+
+/**
+ * Rules on a live change (a restart with new env values is the deliberate way around them):
+ * - `complete-is-final`: blue stopped receiving writes in `complete`, so moving back would serve
+ *   and extend a blue that misses them; going back needs a reverse backfill and a restart.
+ * - `dualwrite-before-green`: from `off` (green received nothing) straight to a stage that reads
+ *   or compares green would serve a green missing every write since; go through `dualwrite` and a
+ *   backfill first.
+ */
+export function transitionErrors(from: TrafficSettings, to: TrafficSettings): string[] {
+  const errors: string[] = []
+  if (from.stage === 'complete' && to.stage !== 'complete') {
+    errors.push(`[complete-is-final] cannot go from complete back to ${to.stage} by a live change: blue has not received writes since complete`)
+  }
+  if (from.stage === 'off' && to.stage !== 'off' && to.stage !== 'dualwrite') {
+    errors.push(`[dualwrite-before-green] cannot go from off straight to ${to.stage}: turn on dualwrite and run a backfill first`)
+  }
+  return errors
 }
 
 /** `greenReadPercent 10→50`; the salt's values are left out (changing it reshuffles buckets). */

@@ -64,6 +64,7 @@ export class TrafficSplitStore implements MemoryStore {
       retryDelayMs: options.retryDelayMs ?? 1000,
       observer: options.observer,
       onMissed: (target, tool) => this.stale.mark(target, tool, (options.now ?? Date.now)()),
+      mayTakeOver: (tool) => !this.stale.isStale('blue', tool),
     })
   }
 
@@ -187,16 +188,21 @@ export class TrafficSplitStore implements MemoryStore {
 
   // ---- writes ------------------------------------------------------------------------------
 
-  /** The bucket's write primary, unless that side missed an earlier write of the tool (stale marks). */
-  private plan(tool: string, id: string, key: string | null) {
+  /**
+   * The bucket's write primary, unless that side missed an earlier write of the tool (stale marks).
+   * Writes whose uniqueness spans ids (a key, deduplicated content) route by tool even under id
+   * routing: two writes of one key must meet on one primary, which decides between them.
+   */
+  private plan(tool: string, id: string, key: string | null, byTool = false) {
     const settings = this.options.settings()
-    let primary = writePrimary(settings, bucketFor(settings, tool, id))
+    let primary = writePrimary(settings, bucketFor(settings, tool, byTool ? undefined : id))
     if (settings.dualWrite && this.stale.isStale(primary, tool) && !this.stale.isStale(otherSide(primary), tool)) primary = otherSide(primary)
     return { primary, mirror: settings.dualWrite, tool, id, key }
   }
 
   create(entry: MemoryEntry, options: CreateOptions): Promise<CreateResult> {
-    return this.writer.write(this.plan(entry.tool, entry.id, entry.key), (s) => s.create(entry, options),
+    const byTool = entry.key !== null || options.dedupe
+    return this.writer.write(this.plan(entry.tool, entry.id, entry.key, byTool), (s) => s.create(entry, options),
       (r) => (r.created ? { kind: 'entry', entry: r.entry } : null))
   }
 
@@ -206,7 +212,7 @@ export class TrafficSplitStore implements MemoryStore {
   }
 
   upsertByKey(entry: MemoryEntry & { key: string }, options?: WriteOptions): Promise<CreateResult> {
-    return this.writer.write(this.plan(entry.tool, entry.id, entry.key), (s) => s.upsertByKey(entry, options),
+    return this.writer.write(this.plan(entry.tool, entry.id, entry.key, true), (s) => s.upsertByKey(entry, options),
       (r) => ({ kind: 'entry', entry: r.entry }))
   }
 
@@ -219,10 +225,11 @@ export class TrafficSplitStore implements MemoryStore {
   async applyMirror(record: MirrorRecord): Promise<MirrorResult> {
     const settings = this.options.settings()
     if (settings.stage === 'complete') return this.store('green').applyMirror(record)
-    const blue = this.options.blue.applyMirror(record)
-    if (settings.dualWrite || settings.greenReadPercent > 0) {
-      await Promise.resolve().then(() => this.store('green').applyMirror(record)).catch(() => undefined)
-    }
+    const toGreen = settings.dualWrite || settings.greenReadPercent > 0
+    const [blue] = await Promise.all([
+      this.options.blue.applyMirror(record),
+      toGreen ? Promise.resolve().then(() => this.store('green').applyMirror(record)).catch(() => undefined) : undefined,
+    ])
     return blue
   }
 

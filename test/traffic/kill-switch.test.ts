@@ -42,7 +42,7 @@ t.test('values map to caps; absent or empty means no cap', { skip: skip ?? false
   await ks.poll()
   t.equal(ks.cap(), null, 'absent key: no cap')
   const cases: [string, Stage | null][] = [
-    ['blue', 'dualwrite'], [' BLUE\n', 'dualwrite'], ['off', 'off'], ['dualwrite', 'dualwrite'],
+    ['blue', 'dualwrite'], [' BLUE\n', 'dualwrite'], ['off', 'dualwrite'], ['dualwrite', 'dualwrite'],
     ['shadow', 'shadow'], ['Live', 'live'], ['rampdown', 'rampdown'], ['', null], ['  ', null],
   ]
   for (const [value, cap] of cases) {
@@ -55,7 +55,7 @@ t.test('values map to caps; absent or empty means no cap', { skip: skip ?? false
   await admin.del(key)
   await ks.poll()
   t.equal(ks.cap(), null, 'deleting the key lifts the cap')
-  t.same(changes.slice(0, 2), [['dualwrite', null], ['off', 'dualwrite']], 'listeners get each change once, with the previous cap')
+  t.same(changes.slice(0, 2), [['dualwrite', null], ['shadow', 'dualwrite']], 'listeners get each change once, with the previous cap')
 })
 
 t.test('unknown values cap like blue and are warned about once per value', { skip: skip ?? false }, async (t) => {
@@ -105,10 +105,21 @@ t.test('start polls on a timer', { skip: skip ?? false }, async (t) => {
   await ks.start()
   t.equal(ks.cap(), null)
   const engaged = new Promise<Stage | null>((resolve) => ks.onChange((cap) => resolve(cap)))
-  await admin.set(key, 'off')
+  await admin.set(key, 'shadow')
   // Not unref'ed: the poll timer is, so this keeps the process alive while waiting for it.
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 10_000)))
-  t.equal(await Promise.race([engaged, timeout]), 'off', 'the timer saw the switch within 10 s')
+  t.equal(await Promise.race([engaged, timeout]), 'shadow', 'the timer saw the switch within 10 s')
   clearTimeout(timer)
+})
+
+t.test('a replica that cannot read the switch at start assumes it is set', async (t) => {
+  const redis = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  redis.on('error', () => {})
+  t.teardown(() => redis.disconnect())
+  const log = recorder()
+  const ks = new KillSwitch({ redis, key: 'mcpmem:test:unreachable', pollMs: 60_000, log })
+  await ks.poll()
+  t.equal(ks.cap(), 'dualwrite', 'capped at dualwrite until a first successful read')
+  t.ok(log.lines.some((l) => l.level === 'error'), 'and says why')
 })

@@ -79,6 +79,9 @@ t.test('migration drill: blue → green and back with a failing green, no acknow
     TRAFFIC_MIRROR_TIMEOUT_MS: '1000',
     OUTBOX_REPAIR_INTERVAL_MS: '100',
     PG_POOL_MAX: '4',
+    // Bounds a write, and so the write-ahead rows' grace (30 s): rows left by writes in flight at
+    // the cut are replayed within the drill.
+    PG_STATEMENT_TIMEOUT_MS: '3000',
   })
   const admin = async () => (await call(app.server, 'GET', '/admin/traffic')).json
   // The data tools work on the databases directly, as `mcp-memory backfill|verify` do.
@@ -162,12 +165,24 @@ t.test('migration drill: blue → green and back with a failing green, no acknow
   proxy.restore()
   // Under load the outbox always holds the rows of writes in flight (write-ahead); drained means
   // nothing older than a second is left, then nothing at all once the client pauses.
-  await until('the outbox drains under load', async () => (await admin()).outbox.oldestAgeSeconds < 1, 90_000)
+  await until('the outbox drains under load', async () => {
+    const { outbox } = await admin()
+    return !('error' in outbox.bySide.green) && outbox.oldestAgeSeconds < 1
+  }, 90_000)
   await until('no tool is kept off green any more', async () => (await admin()).staleTools.green === 0)
   const drained = await admin()
   t.equal(drained.sides.green.up, true, 'admin shows green up')
   await writer.pause()
-  await until('the outbox stays drained', async () => (await admin()).outbox.pending === 0)
+  await until('the outbox stays drained', async () => (await admin()).outbox.pending === 0, 60_000).catch(async (err) => {
+    const { Client } = (await import('pg')).default
+    for (const url of [blueUrl, greenUrl]) {
+      const c = new Client({ connectionString: url })
+      await c.connect()
+      t.comment(url.slice(-20), JSON.stringify((await c.query('select * from mirror_outbox')).rows))
+      await c.end()
+    }
+    throw err
+  })
   const afterOutage = await verify()
   t.ok(afterOutage.passed, `verify after the outage: ${afterOutage.rowsCompared} rows, missing ${afterOutage.missing.count}, different ${afterOutage.different.count}`)
   writer.resume()

@@ -46,7 +46,9 @@ async function open(
   const repair = new OutboxRepairWorker({
     store: (side) => parts.split.store(side),
     intervalMs: 10_000,
-    onOutboxState: (holder, oldest) => parts.split.stale.clearBefore(otherSide(holder), oldest ?? Number.POSITIVE_INFINITY),
+    now: clock.now,
+    beforeRound: () => parts.split.flushOutboxAcks(),
+    onOutboxState: (holder, replayedBefore) => parts.split.stale.clearBefore(otherSide(holder), replayedBefore),
   })
   let mark = 0
   const since = () => {
@@ -269,7 +271,7 @@ t.test('upsertByKey over an existing key: the repair replays the key holder', as
   o.clock.advance(1_500)
   const rows = await o.blue.outboxClaim('green', 10, 0)
   t.equal(rows.length, 1)
-  t.equal(rows[0]?.id, incoming.id, "the row names the new entry's id")
+  t.equal(rows[0]?.id, holder.id, 'after the failed mirror the row names the entry the write changed')
   t.equal(rows[0]?.key, 'profile', 'and the key')
 
   o.green.failing = false
@@ -278,6 +280,15 @@ t.test('upsertByKey over an existing key: the repair replays the key holder', as
   t.equal((await o.green.findByKey(tool, 'profile'))?.content, 'second', 'green has the upserted content')
   t.equal(await o.green.get(tool, incoming.id), null, 'no entry under the unused id')
   t.equal((await o.split.outboxStats()).pending, 0)
+
+  // A write-ahead row left by a crash names the caller's id, which the upsert did not use: the
+  // replay finds the entry through the key.
+  const third = makeEntry({ tool, key: 'profile', content: 'third' }) as MemoryEntry & { key: string }
+  await o.blue.upsertByKey(third) // as if the process died before mirroring
+  await o.blue.outboxAdd({ target: 'green', tool, id: third.id, key: 'profile' }, 0)
+  t.equal(await o.repair.runOnce(), 1)
+  t.equal((await o.green.findByKey(tool, 'profile'))?.content, 'third', 'replayed through the key holder')
+  await assertSidesEqual(t, o, [holder])
 })
 
 t.test('shadow reads', async (t) => {
