@@ -1,7 +1,7 @@
 /**
  * The composition root: the only module that knows concrete classes. It builds the store from
  * the config (or takes one from tests), decorates it, and registers the HTTP plugins in a fixed
- * order: errors → docs → health → metrics → /admin → /v2. With GREEN_STORE_URL the store is the
+ * order: errors → docs → health → metrics → /admin → /v1 → /v2. With GREEN_STORE_URL the store is the
  * blue/green TrafficSplitStore over two side stacks (`compose-traffic.ts`).
  */
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -18,7 +18,9 @@ import errorHandler, { frameworkErrorHandler } from './http/plugins/error-handle
 import health from './http/plugins/health.js'
 import httpMetrics from './http/plugins/http-metrics.js'
 import { createAdminGuard, createAuthenticator, createOpsGuard } from './http/plugins/authenticate.js'
+import { v1Api } from './http/v1/index.js'
 import { v2Api } from './http/v2/index.js'
+import { GraphService } from './domain/graph/graph-service.js'
 import { loggerOptions } from './logging/logger-options.js'
 import { createMetrics, type Metrics } from './metrics/create-metrics.js'
 import { StatsGauges } from './metrics/stats-gauges.js'
@@ -145,10 +147,18 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   if (runtime) {
     await server.register(trafficAdmin, { view: () => runtime.view(), authorize: createAdminGuard(config.MEMORY_API_KEYS, config.MEMORY_ADMIN_KEY) })
   }
+  const authenticate = createAuthenticator(config.MEMORY_API_KEYS)
+  await server.register(v1Api, {
+    prefix: '/v1',
+    graph: new GraphService(manager),
+    authenticate,
+    sunset: config.V1_SUNSET,
+    onDeprecatedRequest: (route) => metrics.deprecatedRequests.inc({ route }),
+  })
   await server.register(v2Api, {
     prefix: '/v2',
     manager,
-    authenticate: createAuthenticator(config.MEMORY_API_KEYS),
+    authenticate,
     idempotencyTtlMs: config.IDEMPOTENCY_TTL_SECONDS * 1000,
     onWrite: (entry: MemoryEntry) => {
       if (Buffer.byteLength(entry.content, 'utf8') > LARGE_ENTRY_BYTES) metrics.largeEntries.inc()

@@ -74,6 +74,12 @@ export const ConfigSchema = z
     COMPRESSION: z.enum(COMPRESSION_SETTINGS).default('brotli'),
     COMPRESSION_MIN_BYTES: int(64, 64 * 1024 * 1024).default(1024),
     COMPRESSION_MIN_SAVING_PERCENT: int(1, 90).default(10),
+    // The date /v1 stops being served (its `Sunset` header, RFC 8594).
+    V1_SUNSET: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+      .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)), 'must be a valid date')
+      .default('2027-06-30'),
     // Blue/green traffic split (design §7): only active when GREEN_STORE_URL is set.
     GREEN_STORE_URL: storeUrl.optional(),
     TRAFFIC_STAGE: z.enum(STAGES).default('off'),

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   unauthorized: { status: 401, title: 'Missing or invalid credentials' },
   forbidden: { status: 403, title: 'Not allowed for this key' },
   not_found: { status: 404, title: 'Not found' },
+  entity_not_found: { status: 404, title: 'Knowledge-graph entity not found' },
   route_not_found: { status: 404, title: 'No such route' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   key_conflict: { status: 409, title: 'Key already in use' },

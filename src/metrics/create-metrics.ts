@@ -96,6 +96,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['result'] as const,
       registers,
     }),
+    deprecatedRequests: new Counter({
+      name: `${METRIC_PREFIX}deprecated_requests_total`,
+      help: 'Requests to deprecated /v1 routes, by route template',
+      labelNames: ['route'] as const,
+      registers,
+    }),
     ...createTrafficMetrics(registry, METRIC_PREFIX),
   }
 }

@@ -38,6 +38,15 @@ export interface EntryFilter {
   /** Exact key. */
   key?: string
   visibility?: Visibility
+  /**
+   * Entries whose content contains this text: a literal substring (`%`, `_` and `\` are plain
+   * characters), case-insensitive (ASCII letters in every locale but a Turkish one; other letters as
+   * the backend folds case: JavaScript `toLowerCase` in memory, the database's ctype in SQL). The
+   * empty string matches every entry. SQL stores look at the same text as substring search: plain
+   * contents whole, compressed contents within their first 4 096 characters only (a match further
+   * on is missed).
+   */
+  contains?: string
 }
 
 export interface Page<T> {

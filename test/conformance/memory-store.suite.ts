@@ -9,6 +9,7 @@
  * idempotency ttls), calls `init()`, and closes it at the end. Tool names are random per test, so the
  * tests also hold when a factory hands out stores sharing one database.
  */
+import { containsTests } from './suite-contains.js'
 import { contentTests } from './suite-content.js'
 import { crudTests } from './suite-crud.js'
 import { storeTest, type StoreFactory, type SuiteGroup, type SuiteOptions, type TestFn } from './suite-kit.js'
@@ -29,6 +30,7 @@ const GROUPS: Record<SuiteGroup, typeof crudTests> = {
   outbox: outboxTests,
   ttl: ttlTests,
   query: queryTests,
+  contains: containsTests,
   search: searchTests,
   operations: operationsTests,
 }

@@ -16,6 +16,7 @@ const STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  entity_not_found: 404,
   route_not_found: 404,
   method_not_allowed: 405,
   key_conflict: 409,

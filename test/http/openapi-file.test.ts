@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
-import { v2OpenApiDocument } from '../../src/http/openapi.js'
+import { v1OpenApiDocument, v2OpenApiDocument } from '../../src/http/openapi.js'
 import { buildTestApp } from '../helpers/build-app.js'
 
 t.test('openapi/v2.json matches the route schemas (run `npm run openapi` after changing routes)', async (t) => {
@@ -25,4 +25,16 @@ t.test('the document describes every /v2 operation with its error responses', as
     t.ok(op, `${method.toUpperCase()} ${path} is documented`)
     if (op && path !== '/v2/stats') t.ok(op.responses['400'], `${method.toUpperCase()} ${path} documents 400`)
   }
+})
+
+t.test('openapi/v1.json matches the frozen /v1 routes (run `npm run openapi` after changing them)', async (t) => {
+  const app = await buildTestApp(t)
+  const generated = (await v1OpenApiDocument(app.server)) as { paths: Record<string, Record<string, unknown>> }
+  const committed = JSON.parse(await readFile(new URL('../../openapi/v1.json', import.meta.url), 'utf8'))
+  t.same(committed, generated)
+  const operations = Object.entries(generated.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+  t.same(operations.sort(), [
+    'DELETE /v1/entities', 'DELETE /v1/observations', 'DELETE /v1/relations', 'GET /v1/graph', 'GET /v1/search',
+    'POST /v1/entities', 'POST /v1/nodes/open', 'POST /v1/observations', 'POST /v1/relations', 'POST /v1/tools/{toolName}',
+  ], 'every legacy route is documented')
 })

@@ -13,7 +13,8 @@ export function canRead(entry: MemoryEntry, access: ReadAccess): boolean {
 
 /**
  * True when `entry` passes every given criterion. An empty `tools` or `types` list matches nothing
- * ("any of none"); an empty `tags` list matches everything ("all of none").
+ * ("any of none"); an empty `tags` list matches everything ("all of none"), and so does an empty
+ * `contains`. `contains` compares the whole content, lowercased, literally.
  */
 export function matchesFilter(entry: MemoryEntry, filter: EntryFilter): boolean {
   if (!canRead(entry, filter.access)) return false
@@ -22,6 +23,7 @@ export function matchesFilter(entry: MemoryEntry, filter: EntryFilter): boolean 
   if (filter.tags !== undefined && !filter.tags.every((tag) => entry.tags.includes(tag))) return false
   if (filter.key !== undefined && entry.key !== filter.key) return false
   if (filter.visibility !== undefined && entry.visibility !== filter.visibility) return false
+  if (filter.contains && !entry.content.toLowerCase().includes(filter.contains.toLowerCase())) return false
   return true
 }
 

@@ -2,7 +2,7 @@
  * `EntryFilter` → SQL for listings and search on `memories AS m`, with every value bound as a
  * parameter. Access filtering happens here, inside the query, so that pages are never filtered
  * after LIMIT. Semantics match the in-memory store: an empty `tools` or `types` list matches
- * nothing, an empty `tags` list matches everything.
+ * nothing, an empty `tags` list matches everything, and so does an empty `contains`.
  *
  * A filter becomes a `ReadPlan`: one condition per readable *source* (the caller's tool, each
  * granted tool, shared entries of every other tool) plus the conditions all sources share. The
@@ -93,5 +93,9 @@ function commonConditions(filter: EntryFilter, params: SqlParams, now: Date): st
   if (filter.tags !== undefined && filter.tags.length > 0) conditions.push(`m.tags @> ${params.add(filter.tags)}::text[]`)
   if (filter.key !== undefined) conditions.push(`m.key = ${params.add(filter.key)}::text`)
   if (filter.visibility !== undefined) conditions.push(`m.visibility = ${params.add(filter.visibility)}::text`)
+  if (filter.contains !== undefined && filter.contains.length > 0) {
+    // The trigram index expression of substring search (0001/0002): compressed rows by their head.
+    conditions.push(`coalesce(m.content, m.content_head) ILIKE ${params.add(containsPattern(filter.contains))}::text ESCAPE '\\'`)
+  }
   return conditions.join(' AND ')
 }
