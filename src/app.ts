@@ -1,17 +1,15 @@
 /**
  * The composition root: the only module that knows concrete classes. It builds the store from
  * the config (or takes one from tests), decorates it, and registers the HTTP plugins in a fixed
- * order: errors → docs → health → metrics → /admin → /v1 → /v2. With GREEN_STORE_URL the store is the
+ * order: errors → docs → health → metrics → /admin → /v1 → /v2 → /mcp. With GREEN_STORE_URL the store is the
  * blue/green TrafficSplitStore over two side stacks (`compose-traffic.ts`).
  */
 import Fastify, { type FastifyInstance } from 'fastify'
 import { validatorCompiler } from 'fastify-type-provider-zod'
 import { randomUUID } from 'node:crypto'
 import type { Config } from './config/config.schema.js'
-import { EntryBuilder } from './domain/memory/entry-builder.js'
-import { MemoryManager } from './domain/memory/memory-manager.js'
+import type { MemoryManager } from './domain/memory/memory-manager.js'
 import type { MemoryEntry } from './domain/memory/memory-entry.js'
-import { loadTokenCounter } from './domain/memory/token-counter.js'
 import { AccessRecorder } from './domain/memory/access-recorder.js'
 import docs from './http/plugins/docs.js'
 import errorHandler, { frameworkErrorHandler } from './http/plugins/error-handler.js'
@@ -19,14 +17,17 @@ import health from './http/plugins/health.js'
 import httpMetrics from './http/plugins/http-metrics.js'
 import { createAdminGuard, createAuthenticator, createOpsGuard } from './http/plugins/authenticate.js'
 import { v1Api } from './http/v1/index.js'
+import { mcpRoutes } from './http/mcp/mcp-routes.js'
+import { packageVersion } from './mcp/package-version.js'
 import { v2Api } from './http/v2/index.js'
-import { GraphService } from './domain/graph/graph-service.js'
+import { composeDomain } from './compose-domain.js'
 import { loggerOptions } from './logging/logger-options.js'
 import { createMetrics, type Metrics } from './metrics/create-metrics.js'
 import { StatsGauges } from './metrics/stats-gauges.js'
 import { composeStore } from './compose-store.js'
 import { composeTraffic, type TrafficRuntime } from './compose-traffic.js'
 import trafficAdmin from './http/admin/traffic-routes.js'
+import graphImport from './http/admin/graph-import-routes.js'
 import type { MemoryStore } from './storage/memory-store.js'
 import { ExpirySweeper } from './storage/expiry-sweeper.js'
 
@@ -106,17 +107,15 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     await store.close().catch(() => {})
     throw err
   }
-  const countTokens = await loadTokenCounter(config.TOKENIZER)
   const accessRecorder = new AccessRecorder(store, {
     intervalMs: config.ACCESS_FLUSH_SECONDS * 1000,
     now,
     onError: (err) => server.log.warn({ err }, 'access statistics not written; retrying with the next batch'),
   })
-  const manager = new MemoryManager(
-    store,
-    new EntryBuilder({ maxContentBytes: config.MAX_CONTENT_BYTES, countTokens, now }),
-    (entry) => accessRecorder.record(entry.tool, entry.id),
-  )
+  const { manager, graph } = await composeDomain(config, store, {
+    now,
+    onRead: (entry) => accessRecorder.record(entry.tool, entry.id),
+  })
 
   const statsGauges = new StatsGauges(store, metrics, config.STATS_REFRESH_SECONDS * 1000)
   const sweeper = new ExpirySweeper(store, config.PURGE_INTERVAL_SECONDS * 1000, now, server.log)
@@ -148,9 +147,10 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     await server.register(trafficAdmin, { view: () => runtime.view(), authorize: createAdminGuard(config.MEMORY_API_KEYS, config.MEMORY_ADMIN_KEY) })
   }
   const authenticate = createAuthenticator(config.MEMORY_API_KEYS)
+  await server.register(graphImport, { graph, authorize: createAdminGuard(config.MEMORY_API_KEYS, config.MEMORY_ADMIN_KEY) })
   await server.register(v1Api, {
     prefix: '/v1',
-    graph: new GraphService(manager),
+    graph,
     authenticate,
     sunset: config.V1_SUNSET,
     onDeprecatedRequest: (route) => metrics.deprecatedRequests.inc({ route }),
@@ -165,6 +165,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     },
     onBatchResult: (ok: boolean) => metrics.batchOperations.inc({ result: ok ? 'ok' : 'error' }),
   })
+
+  await server.register(mcpRoutes, { graph, manager, authenticate, version: packageVersion() })
 
   sweeper.start()
   accessRecorder.start()

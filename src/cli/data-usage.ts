@@ -36,3 +36,11 @@ import --in FILE         verify the trailer (refuse the whole file on a mismatch
                          (any invalid line: nothing is written, exit 1), then write with applyMirror
                          (idempotent: importing twice only finds rows current)
   --skip-invalid         import the valid lines even when some are invalid`
+
+export const JSONL_USAGE = `usage: mcp-memory import-jsonl FILE [--tool T] | export-jsonl [--tool T] [--out FILE|-]
+  the reference MCP memory server's memory.jsonl, into / out of the knowledge graph of tool T
+  (default MEMORY_TOOL, else "default") on STORE_URL (or --from URL).
+  import: every line is validated first; a malformed line is reported with its number and nothing
+          is imported (exit 1). Existing entity names are kept, as create_entities does; a second
+          import of the same file adds nothing.
+  export: entities then relations, compact JSON, one per line, no trailing newline (default stdout).`

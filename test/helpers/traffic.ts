@@ -97,13 +97,19 @@ export function splitOver(
   return { split, blue, green, observer }
 }
 
-/** The stages and dial sets the conformance suite runs the split under. */
-export const SPLIT_SUITE_RUNS: ReadonlyArray<{ label: string; settings: TrafficSettings }> = [
+/** The stages and dial sets the conformance suite runs the split under: blue still primary (or partly)… */
+export const EARLY_STAGE_RUNS: ReadonlyArray<{ label: string; settings: TrafficSettings }> = [
   { label: 'off', settings: settingsFor('off') },
   { label: 'dualwrite', settings: settingsFor('dualwrite') },
   { label: 'shadow', settings: settingsFor('shadow') },
   { label: 'live at read 50 / write 20 by id', settings: settingsFor('live', { greenReadPercent: 50, greenWritePercent: 20, routingKey: 'id' }) },
+]
+
+/** …and green primary. */
+export const LATE_STAGE_RUNS: ReadonlyArray<{ label: string; settings: TrafficSettings }> = [
   { label: 'live', settings: settingsFor('live') },
   { label: 'rampdown', settings: settingsFor('rampdown') },
   { label: 'complete', settings: settingsFor('complete') },
 ]
+
+export const SPLIT_SUITE_RUNS = [...EARLY_STAGE_RUNS, ...LATE_STAGE_RUNS]
