@@ -42,8 +42,9 @@ export function toTag(name: string): string {
 }
 
 /** Plain text for /v2 search: the name, the type and each observation on a line of its own. */
+/** The entity's search text: name, type and observations, one per line, lowercased (graph-search.ts says why). */
 export function entityContent(entity: Entity): string {
-  return [entity.name, entity.entityType, ...entity.observations].join('\n')
+  return [entity.name, entity.entityType, ...entity.observations].join('\n').toLowerCase()
 }
 
 export function relationContent(relation: Relation): string {
