@@ -13,7 +13,7 @@ import { z } from 'zod'
 import { GRAPH_TOOL_INPUTS, GRAPH_TOOL_NAMES, runGraphTool, type GraphToolName, type GraphToolResults } from '../domain/graph/graph-tools.js'
 import type { KnowledgeGraphService } from '../domain/graph/knowledge-graph.js'
 import type { Caller } from '../domain/memory/caller.js'
-import { guarded, structuredResult, type ErrorReporter } from './tool-results.js'
+import { registerTool, structuredResult, type ErrorReporter, type ToolDescription } from './tool-results.js'
 
 // Output schemas are plain (no input limits): what is stored is always a valid answer.
 const EntityOut = z.object({
@@ -33,11 +33,7 @@ const WRITE: ToolAnnotations = { readOnlyHint: false, destructiveHint: false, id
 const DELETE: ToolAnnotations = { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false }
 const READ: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
 
-interface GraphToolSpec<N extends GraphToolName> {
-  title: string
-  description: string
-  output: z.ZodObject
-  annotations: ToolAnnotations
+interface GraphToolSpec<N extends GraphToolName> extends ToolDescription {
   /** The text content of a successful call. */
   text: (result: GraphToolResults[N]) => string
 }
@@ -121,16 +117,8 @@ function register<N extends GraphToolName>(
   server: McpServer, name: N, graph: KnowledgeGraphService, caller: Caller, onError: ErrorReporter,
 ): void {
   const spec = GRAPH_TOOL_SPECS[name] as GraphToolSpec<N>
-  // Typed loosely here: the SDK parses arguments with this very schema before calling back.
-  const inputSchema: z.ZodObject = GRAPH_TOOL_INPUTS[name]
-  server.registerTool(name, {
-    title: spec.title,
-    description: spec.description,
-    inputSchema,
-    outputSchema: spec.output,
-    annotations: spec.annotations,
-  }, async (input) => guarded(onError, async () => {
+  registerTool(server, name, spec, GRAPH_TOOL_INPUTS[name], onError, async (input) => {
     const result = await runGraphTool(graph, caller, name, input as z.output<(typeof GRAPH_TOOL_INPUTS)[N]>)
     return structuredResult(result, spec.text(result))
-  }))
+  })
 }

@@ -21,7 +21,7 @@ import { UNCONDITIONAL, type Precondition } from '../domain/memory/precondition.
 import { AppError } from '../errors/app-error.js'
 import { toWire } from '../http/v2/codec.js'
 import { IdSchema, MemoryEntryWireSchema, SearchBodySchema } from '../http/v2/v2.schemas.js'
-import { guarded, structuredResult, type ErrorReporter } from './tool-results.js'
+import { registerTool, structuredResult, type ErrorReporter, type ToolDescription } from './tool-results.js'
 
 /** The wire entry without its OpenAPI id, so tool schemas are self-contained (no `$ref`). */
 const EntryOut = z.object(MemoryEntryWireSchema.shape)
@@ -57,11 +57,7 @@ type Inputs = { [N in keyof typeof inputs]: z.output<(typeof inputs)[N]> }
 
 const READ: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
 
-interface MemoryToolSpec<N extends keyof Inputs> {
-  title: string
-  description: string
-  output: z.ZodObject
-  annotations: ToolAnnotations
+interface MemoryToolSpec<N extends keyof Inputs> extends ToolDescription {
   run: (manager: MemoryManager, caller: Caller, input: Inputs[N]) => Promise<object>
 }
 
@@ -143,16 +139,8 @@ export function registerMemoryTools(server: McpServer, manager: MemoryManager, c
 
 function register<N extends keyof Inputs>(server: McpServer, name: N, manager: MemoryManager, caller: Caller, onError: ErrorReporter): void {
   const spec = SPECS[name] as MemoryToolSpec<N>
-  // Typed loosely here: the SDK parses arguments with this very schema before calling back.
-  const inputSchema: z.ZodObject = inputs[name]
-  server.registerTool(name, {
-    title: spec.title,
-    description: spec.description,
-    inputSchema,
-    outputSchema: spec.output,
-    annotations: spec.annotations,
-  }, async (input) =>
-    guarded(onError, async () => structuredResult(await spec.run(manager, caller, input as Inputs[N]))))
+  registerTool(server, name, spec, inputs[name], onError,
+    async (input) => structuredResult(await spec.run(manager, caller, input as Inputs[N])))
 }
 
 function precondition(expectedVersion: number | undefined): Precondition {

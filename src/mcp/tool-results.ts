@@ -4,7 +4,9 @@
  * "Entity with name X not found"; anything else (a backend failure, a bug) is reported to `onError`
  * and answered with a generic message, so no SQL, stack or host name reaches the client.
  */
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js'
+import type { z } from 'zod'
 import { toAppError } from '../errors/to-http.js'
 
 export type ErrorReporter = (err: unknown) => void
@@ -28,4 +30,29 @@ export async function guarded(onError: ErrorReporter, run: () => Promise<CallToo
   } catch (err) {
     return errorResult(err, onError)
   }
+}
+
+/** What a tool shows in `tools/list` besides its input schema. */
+export interface ToolDescription {
+  title: string
+  description: string
+  output: z.ZodObject
+  annotations: ToolAnnotations
+}
+
+/**
+ * Register tool `name`; `run` gets the arguments the SDK already parsed with `inputSchema` (hence
+ * `unknown` here: callers cast to their schema's output), and a thrown value becomes an `isError` result.
+ */
+export function registerTool(
+  server: McpServer, name: string, spec: ToolDescription, inputSchema: z.ZodObject, onError: ErrorReporter,
+  run: (input: unknown) => Promise<CallToolResult>,
+): void {
+  server.registerTool(name, {
+    title: spec.title,
+    description: spec.description,
+    inputSchema,
+    outputSchema: spec.output,
+    annotations: spec.annotations,
+  }, async (input) => guarded(onError, () => run(input)))
 }

@@ -17,6 +17,7 @@
  * commit, both sides hold the same version with different content until `verify --repair` (the
  * repair worker reports it). Blue as primary never falls back: it is the system of record.
  */
+import { withDeadline } from '../shared/async.js'
 import { isBackendFailure } from '../storage/backend-failure.js'
 import type { MemoryEntry, MirrorRecord } from '../domain/memory/memory-entry.js'
 import type { MemoryStore } from '../storage/memory-store.js'
@@ -174,15 +175,9 @@ export class MirrorWriter {
 
   private withTimeout<T>(promise: Promise<T>): Promise<T> {
     const ms = this.options.mirrorTimeoutMs
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new MirrorTimeoutError(ms)), ms)
-      timer.unref()
-      promise.then(
-        (v) => { clearTimeout(timer); resolve(v) },
-        (e: unknown) => { clearTimeout(timer); reject(e) },
-      )
-    })
+    return withDeadline(promise, ms, () => new MirrorTimeoutError(ms))
   }
+
 
   /** Finish re-adding rows of failed mirrors, then remove the rows of mirrors that landed. */
   async flush(): Promise<void> {

@@ -11,6 +11,7 @@
  * the two sides diverged (an ambiguous green failure, see mirror-writer.ts): it is reported, not
  * retried, and `mcp-memory verify --repair` settles it.
  */
+import { withDeadline } from '../shared/async.js'
 import type { MemoryEntry, MirrorRecord } from '../domain/memory/memory-entry.js'
 import type { MemoryStore, OutboxItem } from '../storage/memory-store.js'
 import { otherSide, type Side } from './routing.js'
@@ -91,12 +92,9 @@ export class OutboxRepairWorker {
   /** `promise`, or a rejection after the replay timeout. */
   private bounded<T>(promise: Promise<T>): Promise<T> {
     const ms = this.options.replayTimeoutMs ?? 10_000
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`outbox operation took longer than ${ms} ms`)), ms)
-      timer.unref()
-      promise.then((v) => { clearTimeout(timer); resolve(v) }, (e: unknown) => { clearTimeout(timer); reject(e) })
-    })
+    return withDeadline(promise, ms, () => new Error(`outbox operation took longer than ${ms} ms`))
   }
+
 
   /** Replay due rows held by `holder` towards the other side. */
   private async drain(holder: Side): Promise<number> {

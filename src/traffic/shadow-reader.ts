@@ -8,6 +8,7 @@
  * after the other side, and an answer that moved meanwhile makes the compare `transient`.
  */
 import type { MemoryEntry } from '../domain/memory/memory-entry.js'
+import { withDeadline } from '../shared/async.js'
 import type { Page } from '../storage/memory-store.js'
 import type { Side } from './routing.js'
 import { otherSide } from './routing.js'
@@ -116,15 +117,9 @@ export class ShadowReader {
   }
 
   private withDeadline<T>(promise: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new DeadlineError()), this.options.deadlineMs)
-      timer.unref()
-      promise.then(
-        (v) => { clearTimeout(timer); resolve(v) },
-        (e: unknown) => { clearTimeout(timer); reject(e) },
-      )
-    })
+    return withDeadline(promise, this.options.deadlineMs, () => new DeadlineError())
   }
+
 
   /** Resolves true after `ms`, or false when closed meanwhile. */
   private sleep(ms: number): Promise<boolean> {

@@ -3,7 +3,11 @@
  * factory building a TrafficSplitStore over a fresh blue and green store per call, with a recording
  * observer and shadow reader so a test can look at what the split did.
  */
+import type { Test } from 'tap'
 import type { MemoryStore } from '../../src/storage/memory-store.js'
+import { memoryStoreSuite } from '../conformance/memory-store.suite.js'
+import { createTestDatabase } from './services.js'
+import { pgSchemaStores } from './sql-stores.js'
 import type { OperationKind, OperationRole, TrafficObserver } from '../../src/traffic/mirror-writer.js'
 import type { Side } from '../../src/traffic/routing.js'
 import { ShadowReader, type ShadowResult } from '../../src/traffic/shadow-reader.js'
@@ -113,3 +117,21 @@ export const LATE_STAGE_RUNS: ReadonlyArray<{ label: string; settings: TrafficSe
 ]
 
 export const SPLIT_SUITE_RUNS = [...EARLY_STAGE_RUNS, ...LATE_STAGE_RUNS]
+
+/**
+ * Register the conformance suite over TrafficSplitStore for each of `runs`, blue and green each in
+ * its own fresh Postgres database (a schema per store), under one parent test named `name`.
+ */
+export function splitPostgresSuite(t: Test, name: string, label: string, runs: typeof EARLY_STAGE_RUNS, skip: string | false): void {
+  t.test(name, { skip }, async (t) => {
+    const makeBlue = await pgSchemaStores(t, await createTestDatabase(t, `${label}_blue`))
+    const makeGreen = await pgSchemaStores(t, await createTestDatabase(t, `${label}_green`))
+    for (const { label: run, settings } of runs) {
+      t.test(run, async (t) => {
+        memoryStoreSuite((name, fn) => void t.test(name, fn), async (clock) =>
+          splitOver(await makeBlue(clock), await makeGreen(clock), settings).split,
+        { toolPrefix: 'pgsplit' })
+      })
+    }
+  })
+}

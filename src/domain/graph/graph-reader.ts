@@ -12,6 +12,7 @@ import {
   ENTITY_TYPE, entityKey, entityOf, fromTag, RELATION_TYPE, relationKey, relationOf, toTag, tripleOf,
 } from './graph-records.js'
 import type { Entity, Relation } from './knowledge-graph.js'
+import { mapLimit } from '../../shared/async.js'
 
 export interface Stored<T> {
   entry: MemoryEntry
@@ -156,18 +157,4 @@ function decoded<T>(entries: MemoryEntry[], decode: (entry: MemoryEntry) => T | 
 
 function byId(a: { entry: MemoryEntry }, b: { entry: MemoryEntry }): number {
   return a.entry.id < b.entry.id ? -1 : a.entry.id > b.entry.id ? 1 : 0
-}
-
-/** `fn` over `items` with at most `limit` in flight; results in input order; rejects on the first failure. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await fn(items[i] as T)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
-  return results
 }

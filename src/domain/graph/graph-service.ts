@@ -58,7 +58,8 @@ import { requireScope, type Caller } from '../memory/caller.js'
 import type { MemoryEntry } from '../memory/memory-entry.js'
 import type { MemoryManager } from '../memory/memory-manager.js'
 import { decodeGraphCursor, encodeGraphCursor, GRAPH_START } from './graph-cursor.js'
-import { GraphReader, mapLimit, type Stored } from './graph-reader.js'
+import { mapLimit } from '../../shared/async.js'
+import { GraphReader, type Stored } from './graph-reader.js'
 import {
   assertFits, assertText, cleanEntity, cleanRelation, distinct, entityInput, entityKey, entityMetadata, entityNotFound,
   entityOf, relationInput, relationKey, relationOf, tripleOf,

@@ -1,18 +1,5 @@
-/** Small async helpers shared by the data tools: a bounded worker pool, abortable sleep, retry. */
-
-/** Run `fn` over `items` with at most `limit` in flight; results in input order. Rejects on the first failure. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await fn(items[i] as T)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
-  return results
-}
+/** Small async helpers shared by the data tools: abortable sleep, retry (and the worker pool of src/shared). */
+export { mapLimit } from '../../shared/async.js'
 
 /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
