@@ -17,7 +17,10 @@ import type { CompressionPolicy } from '../compression/content-codec.js'
 import type { AccessRecord } from '../domain/memory/access-recorder.js'
 import { isExpired, type MemoryEntry, type MirrorRecord } from '../domain/memory/memory-entry.js'
 import { DelegatingStore } from '../storage/delegating-store.js'
-import type { CreateOptions, CreateResult, MemoryStore, WriteOptions } from '../storage/memory-store.js'
+import type { TokenBudget } from '../domain/tools/tool-record.js'
+import type {
+  BudgetedResult, BudgetedWrite, CreateOptions, CreateResult, MemoryStore, WriteOptions,
+} from '../storage/memory-store.js'
 import { CacheGuard } from './cache-guard.js'
 import { CacheKeys } from './cache-keys.js'
 import { decodeRecord, encodeEntry, encodeTombstone } from './cache-record.js'
@@ -126,6 +129,14 @@ export class CachedStore extends DelegatingStore {
   override async upsertByKey(entry: MemoryEntry & { key: string }, options?: WriteOptions): Promise<CreateResult> {
     const result = await this.inner.upsertByKey(entry, options)
     await this.written(result.entry)
+    return result
+  }
+
+  override async writeWithinBudget(write: BudgetedWrite, budget: TokenBudget): Promise<BudgetedResult> {
+    const result = await this.inner.writeWithinBudget(write, budget)
+    if (result.created || write.op !== 'create') await this.written(result.entry)
+    else await this.fill(result.entry)
+    for (const t of result.evicted) await this.writeTombstone(t.tool, t.id, t.version)
     return result
   }
 

@@ -4,8 +4,9 @@
  */
 import type { AccessRecord } from '../domain/memory/access-recorder.js'
 import type { MemoryEntry, MirrorRecord, Tombstone } from '../domain/memory/memory-entry.js'
+import type { AccessLogQuery, CrossToolRead, LoggedRead, TokenBudget, ToolRecord } from '../domain/tools/tool-record.js'
 import type {
-  CreateOptions, CreateResult, EntryFilter, IdempotencyClaim, MemoryStore, MirrorResult, OutboxItem, OutboxStats, Page,
+  BudgetedResult, BudgetedWrite, CandidateOrder, CreateOptions, CreateResult, EntryFilter, IdempotencyClaim, MemoryStore, MirrorResult, OutboxItem, OutboxStats, Page,
   ScanKey, SearchHit, SearchRequest, StoreStats, StoredResponse, WriteOptions,
 } from './memory-store.js'
 
@@ -28,6 +29,18 @@ export class DelegatingStore implements MemoryStore {
     return this.inner.upsertByKey(entry, options)
   }
   delete(tool: string, id: string, options?: WriteOptions): Promise<Tombstone | null> { return this.inner.delete(tool, id, options) }
+  writeWithinBudget(write: BudgetedWrite, budget: TokenBudget): Promise<BudgetedResult> {
+    return this.inner.writeWithinBudget(write, budget)
+  }
+  getTool(tool: string): Promise<ToolRecord | null> { return this.inner.getTool(tool) }
+  listTools(): Promise<ToolRecord[]> { return this.inner.listTools() }
+  registerTool(record: ToolRecord): Promise<{ record: ToolRecord; created: boolean }> { return this.inner.registerTool(record) }
+  putTool(record: ToolRecord, options?: WriteOptions): Promise<ToolRecord> { return this.inner.putTool(record, options) }
+  appendAccessLog(records: CrossToolRead[], keepRows: number): Promise<void> { return this.inner.appendAccessLog(records, keepRows) }
+  readAccessLog(query: AccessLogQuery): Promise<LoggedRead[]> { return this.inner.readAccessLog(query) }
+  topEntries(filter: EntryFilter, order: CandidateOrder, limit: number): Promise<MemoryEntry[]> {
+    return this.inner.topEntries(filter, order, limit)
+  }
   applyMirror(record: MirrorRecord): Promise<MirrorResult> { return this.inner.applyMirror(record) }
   mirrorRecord(tool: string, id: string): Promise<MirrorRecord | null> { return this.inner.mirrorRecord(tool, id) }
   outboxAdd(item: { target: string; tool: string; id: string; key: string | null }, dueInMs: number): Promise<number> {

@@ -16,6 +16,9 @@
  */
 import type { AccessRecord } from '../domain/memory/access-recorder.js'
 import type { MemoryEntry, MirrorRecord, Tombstone, Visibility } from '../domain/memory/memory-entry.js'
+import type { ToolsContract } from './tools-contract.js'
+
+export type { BudgetedResult, BudgetedWrite, CandidateOrder, ToolsContract } from './tools-contract.js'
 
 /** Who is reading: the caller's own tool, tools that granted it read access, and shared entries. */
 export interface ReadAccess {
@@ -171,7 +174,7 @@ export interface StoreClockOptions {
 
 export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 86_400_000
 
-export interface MemoryStore {
+export interface MemoryStore extends ToolsContract {
   /** Label for metrics and logs: `memory`, `pglite`, `postgres`, or a decorator's side name. */
   readonly backend: string
 

@@ -11,7 +11,8 @@ const TIMED = [
   'get', 'getById', 'getMany', 'findByHash', 'findByKey', 'create', 'update', 'upsertByKey', 'delete',
   'applyMirror', 'mirrorRecord', 'outboxAdd', 'outboxClaim', 'outboxRetry', 'outboxRemove', 'outboxStats', 'query',
   'search', 'stats', 'scan', 'purgeExpired', 'recordAccess', 'claimIdempotencyKey', 'completeIdempotencyKey',
-  'releaseIdempotencyKey', 'ping',
+  'releaseIdempotencyKey', 'ping', 'writeWithinBudget', 'getTool', 'listTools', 'registerTool', 'putTool',
+  'appendAccessLog', 'readAccessLog', 'topEntries',
 ] as const satisfies readonly (keyof MemoryStore)[]
 
 /** `label` names the backend in the metrics (default `store.backend`; `blue`/`green` under a traffic split). */

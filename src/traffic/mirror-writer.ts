@@ -75,8 +75,12 @@ export class MirrorWriter {
     this.acker = new OutboxAcker(store)
   }
 
-  /** Run `op` as planned; `recordOf` says what the mirror side must receive (null: nothing changed). */
-  async write<T>(plan: WritePlan, op: (store: MemoryStore) => Promise<T>, recordOf: (result: T) => MirrorRecord | null): Promise<T> {
+  /**
+   * Run `op` as planned; `recordOf` says what the mirror side must receive: the written record
+   * (null: nothing changed), or several (a budgeted write's entry, then the tombstones of what it
+   * evicted). Each record that fails to land gets its own outbox row.
+   */
+  async write<T>(plan: WritePlan, op: (store: MemoryStore) => Promise<T>, recordOf: (result: T) => MirrorRecord | MirrorRecord[] | null): Promise<T> {
     if (!plan.mirror) return this.timed(plan.primary, 'write', 'primary', () => op(this.store(plan.primary)))
     let side = plan.primary
     let done: { seq: number; result: T }
@@ -89,23 +93,25 @@ export class MirrorWriter {
       side = 'blue'
       done = await this.timed(side, 'write', 'fallback', () => this.guarded(side, plan, op))
     }
-    const record = recordOf(done.result)
-    if (record === null) {
-      this.acker.remove(side, done.seq)
-      return done.result
-    }
+    const produced = recordOf(done.result)
+    const records = produced === null ? [] : Array.isArray(produced) ? produced : [produced]
     const target = otherSide(side)
-    const failure = await this.mirror(target, record)
-    if (failure === null) {
+    const failures = await Promise.all(records.map((record) => this.mirror(target, record)))
+    const missed = records.flatMap((record, i) => (failures[i] === null ? [] : [{ record, failure: failures[i] }]))
+    if (missed.length === 0) {
       this.acker.remove(side, done.seq)
       return done.result
     }
     this.options.onMissed(target, plan.tool)
-    this.options.observer.syncFailure(target, failure)
-    const { tool, id } = record.kind === 'entry' ? record.entry : record.tombstone
-    const requeued = this.requeue(side, done.seq, { target, tool, id, key: plan.key }, failure)
-    this.requeues.add(requeued)
-    void requeued.finally(() => this.requeues.delete(requeued))
+    this.options.observer.syncFailure(target, missed[0]!.failure)
+    missed.forEach(({ record, failure }, i) => {
+      const { tool, id } = record.kind === 'entry' ? record.entry : record.tombstone
+      const row = { target, tool, id, key: id === plan.id ? plan.key : null }
+      // The first fresh row replaces the write-ahead row (requeue removes it); the others only add.
+      const requeued = this.requeue(side, i === 0 ? done.seq : null, row, failure)
+      this.requeues.add(requeued)
+      void requeued.finally(() => this.requeues.delete(requeued))
+    })
     return done.result
   }
 
@@ -133,17 +139,18 @@ export class MirrorWriter {
    * replaces the write-ahead one: that one may already have been claimed and replayed with the
    * state from before a slow write, and retrying a removed row would silently do nothing.
    */
-  private async requeue(side: Side, seq: number, row: { target: Side; tool: string; id: string; key: string | null }, failure: unknown): Promise<void> {
+  private async requeue(side: Side, seq: number | null, row: { target: Side; tool: string; id: string; key: string | null }, failure: unknown): Promise<void> {
     const message = failure instanceof Error ? failure.message : String(failure)
     try {
       const store = this.store(side)
       const fresh = await store.outboxAdd(row, this.options.retryDelayMs)
-      this.acker.remove(side, seq)
+      if (seq !== null) this.acker.remove(side, seq)
       // Record the failure on the row (attempts, lastError) for /admin/traffic; best effort.
       await store.outboxRetry(fresh, this.options.retryDelayMs, message).catch(() => {})
     } catch {
-      // If even this fails, the write-ahead row still becomes due after the grace period.
-      await Promise.resolve().then(() => this.store(side).outboxRetry(seq, this.options.retryDelayMs, message)).catch(() => {})
+      // If even this fails, the write-ahead row still becomes due after the grace period (it names
+      // the written id only: a missed eviction is then left to verify --repair).
+      if (seq !== null) await Promise.resolve().then(() => this.store(side).outboxRetry(seq, this.options.retryDelayMs, message)).catch(() => {})
     }
   }
 

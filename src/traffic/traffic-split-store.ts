@@ -18,8 +18,9 @@ import { AppError } from '../errors/app-error.js'
 import type { AccessRecord } from '../domain/memory/access-recorder.js'
 import type { MemoryEntry, MirrorRecord } from '../domain/memory/memory-entry.js'
 import { isBackendFailure } from '../storage/backend-failure.js'
+import type { AccessLogQuery, CrossToolRead, LoggedRead, TokenBudget, ToolRecord } from '../domain/tools/tool-record.js'
 import type {
-  CreateOptions, CreateResult, EntryFilter, IdempotencyClaim, MemoryStore, MirrorResult, OutboxItem, OutboxStats, Page,
+  BudgetedResult, BudgetedWrite, CandidateOrder, CreateOptions, CreateResult, EntryFilter, IdempotencyClaim, MemoryStore, MirrorResult, OutboxItem, OutboxStats, Page,
   ScanKey, SearchHit, SearchRequest, StoreStats, StoredResponse, WriteOptions,
 } from '../storage/memory-store.js'
 import { MirrorWriter, type TrafficObserver } from './mirror-writer.js'
@@ -214,6 +215,48 @@ export class TrafficSplitStore implements MemoryStore {
   upsertByKey(entry: MemoryEntry & { key: string }, options?: WriteOptions): Promise<CreateResult> {
     return this.writer.write(this.plan(entry.tool, entry.id, entry.key, true), (s) => s.upsertByKey(entry, options),
       (r) => ({ kind: 'entry', entry: r.entry }))
+  }
+
+  /**
+   * Routed by tool whatever the routing key: two budgeted writes of one tool must meet on one
+   * primary, whose lock decides between them. The mirror receives the entry and the tombstones
+   * of whatever the primary evicted, so both sides evict the same entries.
+   */
+  writeWithinBudget(write: BudgetedWrite, budget: TokenBudget): Promise<BudgetedResult> {
+    const { entry } = write
+    return this.writer.write(this.plan(entry.tool, entry.id, entry.key, true), (s) => s.writeWithinBudget(write, budget), (r) => [
+      ...(r.created || write.op !== 'create' ? [{ kind: 'entry' as const, entry: r.entry }] : []),
+      ...r.evicted.map((tombstone) => ({ kind: 'tombstone' as const, tombstone })),
+    ])
+  }
+
+  topEntries(filter: EntryFilter, order: CandidateOrder, limit: number): Promise<MemoryEntry[]> {
+    const bucket = bucketFor(this.options.settings(), filter.access.tool)
+    return this.read(null, bucket, 'topEntries', (s) => s.topEntries(filter, order, limit), listSignature)
+  }
+
+  // The registry and the access log live with the idempotency records (blue until `complete`);
+  // registry writes are copied to green best effort, and `backfill` copies the registry too.
+  getTool(tool: string): Promise<ToolRecord | null> { return this.idempotencyStore().getTool(tool) }
+  listTools(): Promise<ToolRecord[]> { return this.idempotencyStore().listTools() }
+  async registerTool(record: ToolRecord): Promise<{ record: ToolRecord; created: boolean }> {
+    const result = await this.idempotencyStore().registerTool(record)
+    if (result.created) await this.copyTool((s) => s.registerTool(result.record))
+    return result
+  }
+  async putTool(record: ToolRecord, options?: WriteOptions): Promise<ToolRecord> {
+    const stored = await this.idempotencyStore().putTool(record, options)
+    await this.copyTool((s) => s.putTool(stored))
+    return stored
+  }
+  appendAccessLog(records: CrossToolRead[], keepRows: number): Promise<void> {
+    return this.idempotencyStore().appendAccessLog(records, keepRows)
+  }
+  readAccessLog(query: AccessLogQuery): Promise<LoggedRead[]> { return this.idempotencyStore().readAccessLog(query) }
+
+  private async copyTool(write: (store: MemoryStore) => Promise<unknown>): Promise<void> {
+    const other = this.options.settings().stage === 'complete' ? this.options.blue : this.greenReady ? this.options.green : null
+    await Promise.resolve().then(() => other && write(other)).catch(() => undefined)
   }
 
   delete(tool: string, id: string, options?: WriteOptions) {

@@ -22,6 +22,8 @@ const STATUS: Record<ErrorCode, number> = {
   key_conflict: 409,
   duplicate_content: 409,
   idempotency_in_progress: 409,
+  token_budget_exceeded: 409,
+  entry_exceeds_token_budget: 422,
   version_conflict: 412,
   payload_too_large: 413,
   content_too_large: 413,

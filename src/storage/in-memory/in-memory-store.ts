@@ -24,6 +24,7 @@ import { isExpired, type MemoryEntry, type Tombstone } from '../../domain/memory
 import { decodeCursor, encodeCursor } from '../cursor.js'
 import {
   DEFAULT_TOMBSTONE_RETENTION_MS,
+  type BudgetedWrite,
   type CreateOptions,
   type CreateResult,
   type EntryFilter,
@@ -44,6 +45,8 @@ import { EntryTable } from './entry-table.js'
 import { compareScanKey, compareText, matchesFilter, newestFirst } from './filters.js'
 import { IdempotencyTable } from './idempotency-table.js'
 import { OutboxTable, outboxOperations } from './outbox-table.js'
+import { budgetedWrite } from './budget.js'
+import { ToolsTable } from './tools-table.js'
 import { fulltextScorer, substringScorer } from './text-match.js'
 
 /** Options of the in-memory backend: the clock and the tombstone retention. */
@@ -58,6 +61,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
   const tombstones = new Map<string, Tombstone>()
   const idempotency = new IdempotencyTable(now)
   const outbox = new OutboxTable(now)
+  const tools = new ToolsTable()
   const { live, claimId, keyHolder, sameContent, checkUnique } = createConstraints(table, now)
   let closed = false
 
@@ -94,6 +98,43 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
 
   function tombstoneVersion(tool: string, id: string): number {
     return tombstones.get(pair(tool, id))?.version ?? 0
+  }
+
+  // The writes run synchronously to completion (budgeted writes rely on it, see budget.ts).
+  function create(entry: MemoryEntry, options: CreateOptions): CreateResult {
+    claimId(entry.tool, entry.id)
+    if (entry.key === null) {
+      const duplicate = sameContent(entry, entry.id)
+      if (duplicate && options.dedupe) return { entry: structuredClone(duplicate), created: false }
+    }
+    checkUnique(entry)
+    return { entry: insert(entry), created: true }
+  }
+
+  function update(entry: MemoryEntry, options: WriteOptions): MemoryEntry {
+    const current = live(table.row(entry.tool, entry.id))
+    if (!current) throw new AppError('not_found', 'No such entry.')
+    checkVersion(current.version, options.expectVersion)
+    checkUnique(entry)
+    return put(replacement(current, entry))
+  }
+
+  function upsertByKey(entry: MemoryEntry & { key: string }, options: WriteOptions): CreateResult {
+    const current = keyHolder(entry.tool, entry.key, null)
+    checkVersion(current?.version ?? null, options.expectVersion)
+    if (!current) {
+      claimId(entry.tool, entry.id)
+      return { entry: insert(entry), created: true }
+    }
+    return { entry: put(replacement(current, entry)), created: false }
+  }
+
+  /** Delete a live entry, remembering its tombstone. */
+  function remove(current: MemoryEntry): Tombstone {
+    table.remove(current.tool, current.id)
+    const tombstone: Tombstone = { tool: current.tool, id: current.id, version: current.version + 1, deletedAt: new Date(now()) }
+    rememberTombstone(tombstone)
+    return structuredClone(tombstone)
   }
 
   return {
@@ -142,44 +183,49 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
 
     async create(entry, options: CreateOptions): Promise<CreateResult> {
       assertOpen()
-      claimId(entry.tool, entry.id)
-      if (entry.key === null) {
-        const duplicate = sameContent(entry, entry.id)
-        if (duplicate && options.dedupe) return { entry: structuredClone(duplicate), created: false }
-      }
-      checkUnique(entry)
-      return { entry: insert(entry), created: true }
+      return create(entry, options)
     },
 
     async update(entry, options: WriteOptions = {}) {
       assertOpen()
-      const current = live(table.row(entry.tool, entry.id))
-      if (!current) throw new AppError('not_found', 'No such entry.')
-      checkVersion(current.version, options.expectVersion)
-      checkUnique(entry)
-      return put(replacement(current, entry))
+      return update(entry, options)
     },
 
     async upsertByKey(entry, options: WriteOptions = {}) {
       assertOpen()
-      const current = keyHolder(entry.tool, entry.key, null)
-      checkVersion(current?.version ?? null, options.expectVersion)
-      if (!current) {
-        claimId(entry.tool, entry.id)
-        return { entry: insert(entry), created: true }
-      }
-      return { entry: put(replacement(current, entry)), created: false }
+      return upsertByKey(entry, options)
     },
 
     async delete(tool, id, options: WriteOptions = {}) {
       assertOpen()
       const current = live(table.row(tool, id))
       checkVersion(current?.version ?? null, options.expectVersion)
-      if (!current) return null
-      table.remove(tool, id)
-      const tombstone: Tombstone = { tool, id, version: current.version + 1, deletedAt: new Date(now()) }
-      rememberTombstone(tombstone)
-      return structuredClone(tombstone)
+      return current ? remove(current) : null
+    },
+
+    async writeWithinBudget(write, budget) {
+      assertOpen()
+      const run = (w: BudgetedWrite): CreateResult =>
+        w.op === 'create' ? create(w.entry, w.options)
+          : w.op === 'update' ? { entry: update(w.entry, w.options), created: false }
+            : upsertByKey(w.entry, w.options)
+      return budgetedWrite({ table, now, write: run, remove }, write, budget)
+    },
+
+    getTool: async (tool) => (assertOpen(), tools.get(tool)),
+    listTools: async () => (assertOpen(), tools.list()),
+    registerTool: async (record) => (assertOpen(), tools.register(record)),
+    putTool: async (record, options) => (assertOpen(), tools.put(record, options)),
+    appendAccessLog: async (records, keepRows) => (assertOpen(), tools.append(records, keepRows)),
+    readAccessLog: async (query) => (assertOpen(), tools.read(query)),
+
+    async topEntries(filter, order, limit) {
+      assertOpen()
+      const byImportance = (a: MemoryEntry, b: MemoryEntry) => b.importance - a.importance || newestFirst(a, b)
+      return visible(filter)
+        .sort(order === 'importance' ? byImportance : newestFirst)
+        .slice(0, Math.max(0, Math.floor(limit)))
+        .map((e) => structuredClone(e))
     },
 
     async applyMirror(record): Promise<MirrorResult> {
@@ -309,6 +355,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
       tombstones.clear()
       idempotency.clear()
       outbox.clear()
+      tools.clear()
     },
   }
 }

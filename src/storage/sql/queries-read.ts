@@ -123,3 +123,20 @@ ORDER BY score DESC, c.id DESC LIMIT ${limitParam}`
     values: params.values,
   }
 }
+
+/**
+ * Purpose: context candidates: the first `limit` live entries passing `filter`, most important first
+ * (ties newest first; a tool's branch walks memories_tool_importance_idx backwards) or newest first.
+ * Returns: MemoryRow[] in that order; null when no source is readable.
+ */
+export function topQuery(filter: EntryFilter, order: 'importance' | 'recent', limit: number, now: Date): Statement | null {
+  const params = new SqlParams()
+  const plan = readPlan(filter, params, now)
+  if (plan.sources.length === 0 || limit <= 0) return null
+  const size = params.add(Math.floor(limit))
+  const by = (alias: string) => (order === 'importance' ? `${alias}.importance DESC, ${alias}.id DESC` : `${alias}.id DESC`)
+  const branches = plan.sources.map(
+    (source) => `SELECT ${prefixedColumns('m')} FROM memories AS m\nWHERE ${source} AND ${plan.common}\nORDER BY ${by('m')} LIMIT ${size}`,
+  )
+  return { text: combine(branches, MEMORY_COLUMNS, by('u'), size), values: params.values }
+}

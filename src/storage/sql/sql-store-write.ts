@@ -31,7 +31,7 @@ export function writeOperations(ctx: StoreContext): WriteOperations {
 
   /** Rethrow `err`, giving a taken id its `version_conflict` with the live version. */
   async function idTaken(err: unknown, entry: MemoryEntry): Promise<never> {
-    if (!isIdTaken(err)) throw err
+    if (!isIdTaken(err) || ctx.inTransaction) throw err
     throw versionConflict(await versionOf(ctx, VERSION_BY_ID, [entry.tool, entry.id, ctx.now()]))
   }
 

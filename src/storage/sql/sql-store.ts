@@ -25,6 +25,8 @@ import { readOperations } from './sql-store-read.js'
 import { mirrorAndUpkeepOperations } from './sql-store-ops.js'
 import { outboxOperations } from './sql-store-outbox.js'
 import { writeOperations } from './sql-store-write.js'
+import { budgetOperations } from './sql-store-budget.js'
+import { toolOperations } from './sql-store-tools.js'
 import type { StoreContext } from './store-context.js'
 
 export interface SqlStoreOptions extends StoreClockOptions {
@@ -75,6 +77,8 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions): Mem
     ...writeOperations(ctx),
     ...mirrorAndUpkeepOperations(ctx),
     ...outboxOperations(ctx),
+    ...budgetOperations(ctx),
+    ...toolOperations(ctx),
 
     async ping() {
       await driver.query('SELECT 1')

@@ -14,6 +14,12 @@ export interface StoreContext {
   compression: CompressionPolicy | undefined
   /** Told the bytes saved by each write that stored compressed content. */
   onCompressed: CompressedListener | undefined
+  /**
+   * Set inside a transaction (budgeted writes): a taken id is rethrown as the database error, for
+   * the caller to turn into `version_conflict` after the rollback (a failed statement aborts the
+   * transaction, so the live version cannot be read inside it).
+   */
+  inTransaction?: boolean
 }
 
 /** `entry` with the stored form of its content (compressed when the store's policy says it pays). */
