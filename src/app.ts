@@ -1,7 +1,7 @@
 /**
  * The composition root: the only module that knows concrete classes. It builds the store from
  * the config (or takes one from tests), decorates it, and registers the HTTP plugins in a fixed
- * order: errors → docs → health → metrics → /admin → /v1 → /v2 → /mcp. With GREEN_STORE_URL the store is the
+ * order: errors → docs → health → metrics → /admin → /v1 → /v2 (+ /v2/tools) → /mcp. With GREEN_STORE_URL the store is the
  * blue/green TrafficSplitStore over two side stacks (`compose-traffic.ts`).
  */
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -28,6 +28,8 @@ import { composeStore } from './compose-store.js'
 import { composeTraffic, type TrafficRuntime } from './compose-traffic.js'
 import trafficAdmin from './http/admin/traffic-routes.js'
 import graphImport from './http/admin/graph-import-routes.js'
+import { accessLogRoutes } from './http/admin/access-log-routes.js'
+import { toolRoutes } from './http/v2/tools.routes.js'
 import type { MemoryStore } from './storage/memory-store.js'
 import { ExpirySweeper } from './storage/expiry-sweeper.js'
 
@@ -112,12 +114,14 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     now,
     onError: (err) => server.log.warn({ err }, 'access statistics not written; retrying with the next batch'),
   })
-  const { manager, graph } = await composeDomain(config, store, {
+  const { manager, graph, registry, context, crossToolReads } = await composeDomain(config, store, {
     now,
     onRead: (entry) => accessRecorder.record(entry.tool, entry.id),
+    metrics,
+    log: server.log,
   })
 
-  const statsGauges = new StatsGauges(store, metrics, config.STATS_REFRESH_SECONDS * 1000)
+  const statsGauges = new StatsGauges(store, metrics, config.STATS_REFRESH_SECONDS * 1000, () => registry.budgeted())
   const sweeper = new ExpirySweeper(store, config.PURGE_INTERVAL_SECONDS * 1000, now, server.log)
 
   await server.register(errorHandler)
@@ -147,7 +151,9 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     await server.register(trafficAdmin, { view: () => runtime.view(), authorize: createAdminGuard(config.MEMORY_API_KEYS, config.MEMORY_ADMIN_KEY) })
   }
   const authenticate = createAuthenticator(config.MEMORY_API_KEYS)
-  await server.register(graphImport, { graph, authorize: createAdminGuard(config.MEMORY_API_KEYS, config.MEMORY_ADMIN_KEY) })
+  const authorizeAdmin = createAdminGuard(config.MEMORY_API_KEYS, config.MEMORY_ADMIN_KEY)
+  await server.register(graphImport, { graph, authorize: authorizeAdmin })
+  await server.register(accessLogRoutes, { store, log: crossToolReads, authorize: authorizeAdmin })
   await server.register(v1Api, {
     prefix: '/v1',
     graph,
@@ -164,16 +170,22 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
       if (Buffer.byteLength(entry.content, 'utf8') > LARGE_ENTRY_BYTES) metrics.largeEntries.inc()
     },
     onBatchResult: (ok: boolean) => metrics.batchOperations.inc({ result: ok ? 'ok' : 'error' }),
+    context,
+    onPacked: (truncated: boolean) => metrics.contextRequests.inc({ truncated: String(truncated) }),
   })
+  // Beside /v2's own plugin: the registry also takes the admin key, which /v2's authentication refuses.
+  await server.register(toolRoutes, { prefix: '/v2', registry, authenticate, authorizeAdmin })
 
   await server.register(mcpRoutes, { graph, manager, authenticate, version: packageVersion() })
 
   sweeper.start()
   accessRecorder.start()
+  crossToolReads.start()
   await traffic?.start()
   server.addHook('onClose', async () => {
     sweeper.stop()
     await accessRecorder.stop().catch((err: unknown) => server.log.warn({ err }, 'final access statistics lost'))
+    await crossToolReads.stop().catch((err: unknown) => server.log.warn({ err }, 'final cross-tool access log rows lost'))
     await traffic?.stop()
     await store.close()
   })

@@ -61,15 +61,21 @@ export async function runStdio(config: Readonly<Config>, env: NodeJS.ProcessEnv 
     onError: (err) => log.warn({ err }, 'access statistics not written; retrying with the next batch'),
   })
   const sweeper = new ExpirySweeper(store, config.PURGE_INTERVAL_SECONDS * 1000, now, log)
+  let stopCrossToolReads = async () => {}
   const shutdownStore = async () => {
     sweeper.stop()
     await recorder.stop().catch((err: unknown) => log.warn({ err }, 'final access statistics lost'))
+    await stopCrossToolReads().catch((err: unknown) => log.warn({ err }, 'final cross-tool access log rows lost'))
     await store.close()
   }
 
   let server: ReturnType<typeof createMcpServer>
   try {
-    const { manager, graph } = await composeDomain(config, store, { now, onRead: (entry) => recorder.record(entry.tool, entry.id) })
+    const { manager, graph, crossToolReads } = await composeDomain(config, store, {
+      now, onRead: (entry) => recorder.record(entry.tool, entry.id), log,
+    })
+    crossToolReads.start()
+    stopCrossToolReads = () => crossToolReads.stop()
     const file = env.MEMORY_FILE_PATH
     if (file !== undefined && file !== '') {
       const ok = await importMemoryFile(graph, caller, expandHome(file), log)

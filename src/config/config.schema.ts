@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { TOKENIZERS } from '../domain/memory/token-counter.js'
 import { parseApiKeys } from './api-keys.js'
+import { EVICTION_ORDERS, OVER_BUDGET_POLICIES } from '../domain/tools/tool-record.js'
 import { COMPRESSION_SETTINGS } from '../compression/content-codec.js'
 import { STAGES } from '../traffic/stages.js'
 import { resolveTrafficSettings, trafficValuesFromConfig } from '../traffic/traffic-config.js'
@@ -65,6 +66,14 @@ export const ConfigSchema = z
     SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
     ACCESS_FLUSH_SECONDS: int(1, 3600).default(10),
     TOMBSTONE_RETENTION_SECONDS: int(60, 365 * 86_400).default(7 * 86_400),
+    // Tools (design §5): defaults of a tool registered by its first write; registry snapshot age.
+    TOOL_DEFAULT_MAX_TOKENS: int(0, 1_000_000_000_000).optional(),
+    TOOL_DEFAULT_OVER_BUDGET: z.enum(OVER_BUDGET_POLICIES).default('reject'),
+    TOOL_DEFAULT_EVICTION_ORDER: z.enum(EVICTION_ORDERS).default('lru'),
+    TOOL_DEFAULT_TTL_SECONDS: int(1, 10 * 365 * 86_400).optional(),
+    TOOL_REGISTRY_REFRESH_MS: int(0, 3_600_000).default(1000),
+    ACCESS_LOG_MAX_ROWS: int(1, 100_000_000).default(100_000),
+    CONTEXT_MAX_CANDIDATES: int(10, 10_000).default(400),
     // Hot tier (design §8): Redis when REDIS_URL is set, else an in-process LRU.
     REDIS_URL: z.string().regex(/^rediss?:\/\/./, 'must be redis://… or rediss://…').optional(),
     CACHE_TTL_SECONDS: int(1, 30 * 86_400).default(3600),

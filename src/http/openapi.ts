@@ -18,7 +18,29 @@ async function documentOf(server: FastifyInstance, keep: (path: string) => boole
   await server.ready()
   const doc = server.swagger() as { paths?: Record<string, unknown> } & Record<string, unknown>
   const paths = Object.fromEntries(Object.entries(doc.paths ?? {}).filter(([path]) => keep(path)))
-  return sortKeys({ ...doc, paths }) as Record<string, unknown>
+  const components = doc.components as { schemas?: Record<string, unknown> } | undefined
+  const schemas = components?.schemas ? referencedSchemas(paths, components.schemas) : undefined
+  return sortKeys({ ...doc, paths, ...(components ? { components: { ...components, schemas } } : {}) }) as Record<string, unknown>
+}
+
+/** The named schemas `root` refers to, directly or through each other (a document lists only its own). */
+function referencedSchemas(root: unknown, all: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {}
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit)
+    if (!value || typeof value !== 'object') return
+    for (const [k, v] of Object.entries(value)) {
+      const name = k === '$ref' && typeof v === 'string' ? /^#\/components\/schemas\/(.+)$/.exec(v)?.[1] : undefined
+      if (name !== undefined && !(name in kept) && name in all) {
+        kept[name] = all[name]
+        visit(all[name])
+      } else {
+        visit(v)
+      }
+    }
+  }
+  visit(root)
+  return kept
 }
 
 export function sortKeys(value: unknown): unknown {

@@ -66,11 +66,11 @@ const SPECS: { [N in keyof Inputs]: MemoryToolSpec<N> } = {
     title: 'Store Memory',
     description: 'Store a new memory (content with optional type, key, tags, metadata, importance, visibility and expiry). ' +
       'Storing content whose type and content already exist without a key returns the existing memory with deduplicated: true',
-    output: z.object({ entry: EntryOut, deduplicated: z.boolean() }),
+    output: z.object({ entry: EntryOut, deduplicated: z.boolean(), evicted: z.array(z.string()).describe('ids evicted by the token budget') }),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     run: async (manager, caller, input) => {
-      const { entry, created } = await manager.create(caller, input)
-      return { entry: toWire(entry), deduplicated: !created }
+      const { entry, created, evicted } = await manager.create(caller, input)
+      return { entry: toWire(entry), deduplicated: !created, evicted }
     },
   },
   memory_get: {
@@ -101,11 +101,12 @@ const SPECS: { [N in keyof Inputs]: MemoryToolSpec<N> } = {
   memory_update: {
     title: 'Update Memory',
     description: 'Change fields of one of your memories with a JSON merge patch; expectedVersion makes the change conditional',
-    output: z.object({ entry: EntryOut }),
+    output: z.object({ entry: EntryOut, evicted: z.array(z.string()).describe('ids evicted by the token budget') }),
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-    run: async (manager, caller, { id, patch, expectedVersion }) => ({
-      entry: toWire(await manager.patch(caller, id, patch, precondition(expectedVersion))),
-    }),
+    run: async (manager, caller, { id, patch, expectedVersion }) => {
+      const { entry, evicted } = await manager.patch(caller, id, patch, precondition(expectedVersion))
+      return { entry: toWire(entry), evicted }
+    },
   },
   memory_delete: {
     title: 'Delete Memory',

@@ -4,6 +4,7 @@
  * record into these objects.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { createToolMetrics } from './tool-metrics.js'
 import { createTrafficMetrics } from './traffic-metrics.js'
 
 export const METRIC_PREFIX = 'mcp_memory_'
@@ -103,6 +104,7 @@ export function createMetrics(registry: Registry = new Registry()) {
       registers,
     }),
     ...createTrafficMetrics(registry, METRIC_PREFIX),
+    ...createToolMetrics(registry, METRIC_PREFIX),
   }
 }
 

@@ -1,14 +1,17 @@
 /**
- * MemoryManager: the domain rules between the HTTP routes and a MemoryStore — access control,
- * hashing and token counting (through EntryBuilder), dedupe, TTL and optimistic concurrency.
- * It knows nothing of Fastify, pg or Redis.
+ * MemoryManager: the domain rules between the HTTP routes and a MemoryStore — access control
+ * (caller.ts, with the registry's read grants), hashing and token counting (through EntryBuilder),
+ * dedupe, TTL (with the tool's default TTL), token budgets (budgeted writes for tools that have
+ * one) and optimistic concurrency. It knows nothing of Fastify, pg or Redis.
  */
 import { AppError } from '../../errors/app-error.js'
 import { parseOrThrow } from '../../errors/zod-issues.js'
 import type {
-  CreateResult, EntryFilter, MemoryStore, Page, SearchHit, SearchMode, StoreStats,
+  CreateOptions, CreateResult, EntryFilter, MemoryStore, Page, SearchHit, SearchMode, StoreStats, WriteOptions,
 } from '../../storage/memory-store.js'
-import { canRead, readAccess, requireScope, type Caller } from './caller.js'
+import { budgetOf, type ToolRecord } from '../tools/tool-record.js'
+import { ToolRegistry } from '../tools/tool-registry.js'
+import { canRead, readAccess, readsOwn, requireScope, requireSomeRead, type Caller } from './caller.js'
 import { EntryBuilder } from './entry-builder.js'
 import { isUuid } from './ids.js'
 import type { MemoryEntry, Visibility } from './memory-entry.js'
@@ -33,48 +36,77 @@ export interface SearchQuery extends ListQuery {
 /** How often a PATCH without If-Match re-reads and retries after losing a race (jittered backoff). */
 const PATCH_RETRIES = 10
 
+/** A write's result: the entry, whether it was created, and the ids its token budget evicted. */
+export interface WriteOutcome extends CreateResult {
+  evicted: string[]
+}
+
+export interface ManagerHooks {
+  /** Told of every single-entry read (access statistics, batched elsewhere). */
+  onRead?: (entry: MemoryEntry) => void
+  /** Told of entries a caller read that another tool owns (the cross-tool access log). */
+  onCrossToolRead?: (reader: string, entries: readonly MemoryEntry[], via: string) => void
+  /** Budgets, default TTLs, read grants. @default a registry with no budgets, refreshed every second */
+  registry?: ToolRegistry
+  /** Told of each budgeted write that evicted entries, and of each one refused by the budget. */
+  onEvicted?: (tool: string, count: number) => void
+  onBudgetRefused?: (tool: string, code: string) => void
+}
+
 export class MemoryManager {
+  readonly registry: ToolRegistry
+
   constructor(
     readonly store: MemoryStore,
     private readonly builder: EntryBuilder,
-    /** Told of every single-entry read (access statistics, batched elsewhere). */
-    private readonly onRead: (entry: MemoryEntry) => void = () => {},
-  ) {}
+    private readonly hooks: ManagerHooks = {},
+  ) {
+    this.registry = hooks.registry ?? new ToolRegistry(store, {
+      defaults: { maxTokens: null, overBudget: 'reject', evictionOrder: 'lru', defaultTtlSeconds: null },
+      refreshMs: 1000,
+      now: Date.now,
+    })
+  }
 
   /** Create; keyless entries are deduplicated on (tool, type, contentHash). */
-  async create(caller: Caller, input: MemoryInput): Promise<CreateResult> {
+  async create(caller: Caller, input: MemoryInput): Promise<WriteOutcome> {
     requireScope(caller, 'write')
-    const entry = this.builder.build(caller.tool, input)
-    return this.store.create(entry, { dedupe: entry.key === null })
+    const tool = await this.registry.ensure(caller.tool)
+    const entry = this.builder.build(caller.tool, withDefaultTtl(input, tool))
+    return this.write(tool, { op: 'create', entry, options: { dedupe: entry.key === null } })
   }
 
   /** Own entries by (tool, id); others' shared or granted entries by id. Unreadable = not found. */
   async get(caller: Caller, id: string): Promise<MemoryEntry> {
-    requireScope(caller, 'read')
+    requireSomeRead(caller)
     assertId(id)
-    const own = await this.store.get(caller.tool, id)
+    const own = readsOwn(caller) ? await this.store.get(caller.tool, id) : null
     const entry = own ?? (await this.store.getById(id))
-    if (!entry || !canRead(caller, entry)) throw notFound(id)
-    this.onRead(entry)
+    if (!entry || !canRead(caller, entry, await this.registry.grantsTo(caller.tool))) throw notFound(id)
+    this.hooks.onRead?.(entry)
+    this.crossToolRead(caller, [entry], 'get')
     return entry
   }
 
-  async replace(caller: Caller, id: string, input: MemoryInput, pre: Precondition = UNCONDITIONAL): Promise<MemoryEntry> {
+  async replace(caller: Caller, id: string, input: MemoryInput, pre: Precondition = UNCONDITIONAL): Promise<WriteOutcome> {
     requireScope(caller, 'write')
     assertId(id)
+    const tool = await this.registry.ensure(caller.tool)
     const expect = await this.expectedVersion(caller.tool, id, pre)
     // The store keeps id, tool, createdAt and access fields, so no read is needed first.
     const base = this.placeholder(caller.tool, id)
-    return withPrecondition(pre, () => this.store.update(this.builder.replace(base, input), versionOption(expect)))
+    const entry = this.builder.replace(base, withDefaultTtl(input, tool))
+    return withPrecondition(pre, () => this.write(tool, { op: 'update', entry, options: versionOption(expect) }))
   }
 
   /**
    * RFC 7396 merge patch. Without a precondition it retries on a concurrent change, so no update is
    * lost; a patch that changes nothing returns the entry unchanged (no new version).
    */
-  async patch(caller: Caller, id: string, patch: unknown, pre: Precondition = UNCONDITIONAL): Promise<MemoryEntry> {
+  async patch(caller: Caller, id: string, patch: unknown, pre: Precondition = UNCONDITIONAL): Promise<WriteOutcome> {
     requireScope(caller, 'write')
     assertId(id)
+    const tool = await this.registry.ensure(caller.tool)
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
       throw new AppError('validation_failed', 'a merge patch must be a JSON object', {
         errors: [{ pointer: '/body', message: 'must be an object' }],
@@ -89,9 +121,9 @@ export class MemoryManager {
       if ((patch as Record<string, unknown>).ttlSeconds != null) delete base.expiresAt
       const merged = parseOrThrow(MemoryInputSchema, applyMergePatch(base, patch), '/body')
       const next = this.builder.replace(current, merged)
-      if (EntryBuilder.sameWritable(current, next)) return current
+      if (EntryBuilder.sameWritable(current, next)) return { entry: current, created: false, evicted: [] }
       try {
-        return await this.store.update(next, { expectVersion: current.version })
+        return await this.write(tool, { op: 'update', entry: next, options: { expectVersion: current.version } })
       } catch (err) {
         const raced = err instanceof AppError && err.code === 'version_conflict' && pre.kind === 'none'
         if (!raced || attempt >= PATCH_RETRIES) throw err
@@ -112,7 +144,7 @@ export class MemoryManager {
     requireScope(caller, 'read')
     const entry = await this.store.findByKey(caller.tool, key)
     if (!entry) throw keyNotFound(key)
-    this.onRead(entry)
+    this.hooks.onRead?.(entry)
     return entry
   }
 
@@ -121,16 +153,17 @@ export class MemoryManager {
    * version (identity tags), and the write goes to that entry by id, so a key that was deleted and
    * re-created in between can never be overwritten by a client that saw its predecessor.
    */
-  async putByKey(caller: Caller, key: string, input: KeyedMemoryInput, pre: Precondition = UNCONDITIONAL): Promise<CreateResult> {
+  async putByKey(caller: Caller, key: string, input: KeyedMemoryInput, pre: Precondition = UNCONDITIONAL): Promise<WriteOutcome> {
     requireScope(caller, 'write')
-    const entry = this.builder.build(caller.tool, { ...input, key })
+    const tool = await this.registry.ensure(caller.tool)
+    const keyed = withDefaultTtl({ ...input, key }, tool)
     if (pre.kind === 'none' || pre.kind === 'absent') {
-      return this.store.upsertByKey({ ...entry, key }, pre.kind === 'absent' ? { expectVersion: 0 } : {})
+      const entry = { ...this.builder.build(caller.tool, keyed), key }
+      return this.write(tool, { op: 'upsertByKey', entry, options: pre.kind === 'absent' ? { expectVersion: 0 } : {} })
     }
     const current = await this.keyHolder(caller.tool, key, pre)
-    const updated = await withPrecondition(pre, () =>
-      this.store.update(this.builder.replace(current, { ...input, key }), { expectVersion: current.version }))
-    return { entry: updated, created: false }
+    const entry = this.builder.replace(current, keyed)
+    return withPrecondition(pre, () => this.write(tool, { op: 'update', entry, options: { expectVersion: current.version } }))
   }
 
   async deleteByKey(caller: Caller, key: string, pre: Precondition = UNCONDITIONAL): Promise<void> {
@@ -149,30 +182,66 @@ export class MemoryManager {
   }
 
   async list(caller: Caller, query: ListQuery, cursor: string | null, limit: number): Promise<Page<MemoryEntry>> {
-    requireScope(caller, 'read')
-    return this.store.query(this.filter(caller, query), cursor, limit)
+    const page = await this.store.query(await this.filter(caller, query), cursor, limit)
+    this.crossToolRead(caller, page.items, 'list')
+    return page
   }
 
   async search(caller: Caller, query: SearchQuery): Promise<SearchHit[]> {
-    requireScope(caller, 'read')
-    return this.store.search({ text: query.query, mode: query.mode, limit: query.limit, filter: this.filter(caller, query) })
+    const filter = await this.filter(caller, query)
+    const hits = await this.store.search({ text: query.query, mode: query.mode, limit: query.limit, filter })
+    this.crossToolRead(caller, hits.map((h) => h.entry), 'search')
+    return hits
   }
 
   /** Counts for the tools this caller may read (its own and granting tools). */
   async stats(caller: Caller): Promise<StoreStats> {
-    requireScope(caller, 'read')
-    const access = readAccess(caller)
+    requireSomeRead(caller)
+    const access = readAccess(caller, await this.registry.grantsTo(caller.tool))
     return this.store.stats([access.tool, ...access.grantedTools])
   }
 
-  private filter(caller: Caller, query: ListQuery): EntryFilter {
-    const filter: EntryFilter = { access: readAccess(caller) }
+  /** Entries handed to `caller` in full (context packing): access statistics and the access log. */
+  noteReads(caller: Caller, entries: readonly MemoryEntry[], via: string): void {
+    for (const entry of entries) this.hooks.onRead?.(entry)
+    this.crossToolRead(caller, entries, via)
+  }
+
+  /** Note entries read by `caller` that other tools own (the cross-tool access log). */
+  crossToolRead(caller: Caller, entries: readonly MemoryEntry[], via: string): void {
+    if (this.hooks.onCrossToolRead && entries.some((e) => e.tool !== caller.tool)) this.hooks.onCrossToolRead(caller.tool, entries, via)
+  }
+
+  /** The store filter of a read by `caller` (access from its scopes and the registry's grants). */
+  async filter(caller: Caller, query: ListQuery): Promise<EntryFilter> {
+    requireSomeRead(caller)
+    const filter: EntryFilter = { access: readAccess(caller, await this.registry.grantsTo(caller.tool)) }
     if (query.tools?.length) filter.tools = query.tools
     if (query.types?.length) filter.types = query.types
     if (query.tags?.length) filter.tags = query.tags
     if (query.key !== undefined) filter.key = query.key
     if (query.visibility !== undefined) filter.visibility = query.visibility
     return filter
+  }
+
+  /** A write of `tool`: budgeted (atomic in the store) when the tool has a token budget. */
+  private async write(tool: ToolRecord, write: PlainWrite): Promise<WriteOutcome> {
+    const budget = budgetOf(tool)
+    if (budget === null) {
+      if (write.op === 'create') return { ...(await this.store.create(write.entry, write.options)), evicted: [] }
+      if (write.op === 'update') return { entry: await this.store.update(write.entry, write.options), created: false, evicted: [] }
+      return { ...(await this.store.upsertByKey(write.entry, write.options)), evicted: [] }
+    }
+    try {
+      const result = await this.store.writeWithinBudget(write, budget)
+      if (result.evicted.length > 0) this.hooks.onEvicted?.(tool.tool, result.evicted.length)
+      return { entry: result.entry, created: result.created, evicted: result.evicted.map((t) => t.id) }
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'token_budget_exceeded' || err.code === 'entry_exceeds_token_budget')) {
+        this.hooks.onBudgetRefused?.(tool.tool, err.code)
+      }
+      throw err
+    }
   }
 
   /** The version a write by id must find, reading the entry only when the precondition needs it. */
@@ -199,6 +268,21 @@ export class MemoryManager {
       createdAt: now, updatedAt: now, expiresAt: null, lastAccessedAt: null, accessCount: 0,
     }
   }
+}
+
+type PlainWrite =
+  | { op: 'create'; entry: MemoryEntry; options: CreateOptions }
+  | { op: 'update'; entry: MemoryEntry; options: WriteOptions }
+  | { op: 'upsertByKey'; entry: MemoryEntry & { key: string }; options: WriteOptions }
+
+/**
+ * The tool's default TTL for a write that sets no expiry (`ttlSeconds` absent, `expiresAt` null):
+ * an entry of a tool with a default TTL always expires; a write picks another lifetime with
+ * `ttlSeconds` or `expiresAt`.
+ */
+function withDefaultTtl<T extends MemoryInput>(input: T, tool: ToolRecord): T {
+  if (tool.defaultTtlSeconds === null || input.ttlSeconds !== undefined || input.expiresAt != null) return input
+  return { ...input, ttlSeconds: tool.defaultTtlSeconds }
 }
 
 function versionOption(expectVersion: number | undefined) {

@@ -28,7 +28,8 @@ export const batchRoutes: FastifyPluginAsyncZod<V2Options & { onBatchResult: (ok
         try {
           const result = await runOne(manager, request.caller, op)
           if (result.entry && (result.status === 201 || (op.op !== 'get' && op.op !== 'create'))) onWrite(result.entry)
-          results.push({ ...result, entry: result.entry ? toWire(result.entry) : undefined })
+          const evicted = 'evicted' in result && result.evicted && result.evicted.length > 0 ? { evicted: result.evicted } : {}
+          results.push({ ...result, entry: result.entry ? { ...toWire(result.entry), ...evicted } : undefined })
           onBatchResult(true)
         } catch (err) {
           const error = toAppError(err)
@@ -44,15 +45,15 @@ export const batchRoutes: FastifyPluginAsyncZod<V2Options & { onBatchResult: (ok
 async function runOne(manager: MemoryManager, caller: Caller, op: BatchOperation) {
   switch (op.op) {
     case 'create': {
-      const { entry, created } = await manager.create(caller, op.body)
-      return created ? { status: 201, entry } : { status: 200, entry, deduplicated: true }
+      const { entry, created, evicted } = await manager.create(caller, op.body)
+      return created ? { status: 201, entry, evicted } : { status: 200, entry, deduplicated: true, evicted }
     }
     case 'get':
       return { status: 200, entry: await manager.get(caller, op.id) }
     case 'replace':
-      return { status: 200, entry: await manager.replace(caller, op.id, op.body, writePrecondition(op.ifMatch)) }
+      return { status: 200, ...(await manager.replace(caller, op.id, op.body, writePrecondition(op.ifMatch))) }
     case 'patch':
-      return { status: 200, entry: await manager.patch(caller, op.id, op.patch, writePrecondition(op.ifMatch)) }
+      return { status: 200, ...(await manager.patch(caller, op.id, op.patch, writePrecondition(op.ifMatch))) }
     case 'delete':
       await manager.delete(caller, op.id, writePrecondition(op.ifMatch))
       return { status: 204 }

@@ -1,8 +1,9 @@
 /** /v2/memories/by-key/:key — read, upsert and delete a tool's entry by its key. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { identityTag, toWire, writePrecondition } from './codec.js'
+import { identityTag, toWire, toWrittenWire, writePrecondition } from './codec.js'
 import {
+  WrittenEntrySchema,
   ConditionalHeadersSchema, KeyParamsSchema, KeyedMemoryInputSchema, MemoryEntryWireSchema, ProblemSchema,
 } from './v2.schemas.js'
 import type { V2Options } from './v2-options.js'
@@ -23,16 +24,17 @@ export const byKeyRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { manag
     schema: {
       tags, summary: 'Upsert by key (201 created, 200 replaced). ETags here are "<id>.<version>"; If-Match → 412; If-None-Match: * → create only',
       params: KeyParamsSchema, headers: ConditionalHeadersSchema, body: KeyedMemoryInputSchema,
-      response: { 200: MemoryEntryWireSchema, 201: MemoryEntryWireSchema, 409: ProblemSchema, 422: ProblemSchema, ...errors },
+      response: { 200: WrittenEntrySchema, 201: WrittenEntrySchema, 409: ProblemSchema, 422: ProblemSchema, ...errors },
     },
   }, async (request, reply) => {
     const { caller, params, body, headers } = request
     const pre = writePrecondition(headers['if-match'], headers['if-none-match'])
-    const { entry, created } = await manager.putByKey(caller, params.key, body, pre)
+    const outcome = await manager.putByKey(caller, params.key, body, pre)
+    const { entry, created } = outcome
     onWrite(entry)
     void reply.code(created ? 201 : 200).header('etag', identityTag(entry))
     if (created) void reply.header('location', `/v2/memories/${entry.id}`)
-    return toWire(entry)
+    return toWrittenWire(outcome)
   })
 
   app.delete('/memories/by-key/:key', {

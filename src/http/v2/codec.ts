@@ -20,6 +20,12 @@ export function toWire(entry: MemoryEntry): WireEntry {
   }
 }
 
+/** A written entry on the wire: with `evicted` when the tool's token budget evicted entries for it. */
+export function toWrittenWire(outcome: { entry: MemoryEntry; evicted: string[] }): WireEntry & { evicted?: string[] } {
+  const wire = toWire(outcome.entry)
+  return outcome.evicted.length > 0 ? { ...wire, evicted: outcome.evicted } : wire
+}
+
 export { identityTag, versionTag }
 
 const TAG = /^(W\/)?"(?:([0-9a-f-]{36})\.)?(\d{1,9})"$/

@@ -2,7 +2,9 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Authenticator } from '../plugins/authenticate.js'
+import type { ContextService } from '../../domain/context/context-service.js'
 import { batchRoutes } from './batch.routes.js'
+import { contextRoutes } from './context.routes.js'
 import { byKeyRoutes } from './by-key.routes.js'
 import { memoriesRoutes } from './memories.routes.js'
 import { queryRoutes } from './query.routes.js'
@@ -13,9 +15,11 @@ export interface V2PluginOptions extends V2Options {
   prefix?: string
   authenticate: Authenticator
   onBatchResult: (ok: boolean) => void
+  context: ContextService
+  onPacked?: (truncated: boolean) => void
 }
 
-export const v2Api: FastifyPluginAsync<V2PluginOptions> = async (parent, { prefix: _prefix, ...options }) => {
+export const v2Api: FastifyPluginAsync<V2PluginOptions> = async (parent, { prefix: _prefix, context, onPacked, ...options }) => {
   const app = parent.withTypeProvider<ZodTypeProvider>()
   app.decorateRequest('caller', undefined as never)
   // Runs before the body is read, so unauthenticated callers cannot make us parse 2 MiB.
@@ -29,4 +33,5 @@ export const v2Api: FastifyPluginAsync<V2PluginOptions> = async (parent, { prefi
   await app.register(byKeyRoutes, options)
   await app.register(queryRoutes, options)
   await app.register(batchRoutes, options)
+  await app.register(contextRoutes, { context, onPacked })
 }

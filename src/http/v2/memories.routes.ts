@@ -1,11 +1,11 @@
 /** /v2/memories: create, list, and read/replace/patch/delete by id (design §5). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { ifNoneMatchHits, toWire, versionTag, writePrecondition } from './codec.js'
+import { ifNoneMatchHits, toWire, toWrittenWire, versionTag, writePrecondition } from './codec.js'
 import { withIdempotency } from './idempotency.js'
 import {
   ConditionalHeadersSchema, IdParamsSchema, IdempotencyHeadersSchema, ListQuerySchema, MemoryEntryWireSchema,
-  MemoryInputSchema, PageSchema, PatchSchema, ProblemSchema,
+  MemoryInputSchema, PageSchema, PatchSchema, ProblemSchema, WrittenEntrySchema,
 } from './v2.schemas.js'
 import type { V2Options } from './v2-options.js'
 
@@ -17,15 +17,16 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
     schema: {
       tags, summary: 'Create a memory (deduplicated on type + content for keyless entries)',
       headers: IdempotencyHeadersSchema, body: MemoryInputSchema,
-      response: { 200: MemoryEntryWireSchema, 201: MemoryEntryWireSchema, 409: ProblemSchema, 422: ProblemSchema, ...errors },
+      response: { 200: WrittenEntrySchema, 201: WrittenEntrySchema, 409: ProblemSchema, 422: ProblemSchema, ...errors },
     },
   }, async (request, reply) =>
     withIdempotency(manager.store, request, reply, idempotencyTtlMs, async () => {
-      const { entry, created } = await manager.create(request.caller, request.body)
+      const outcome = await manager.create(request.caller, request.body)
+      const { entry, created } = outcome
       if (created) onWrite(entry)
       const headers: Record<string, string> = { location: `/v2/memories/${entry.id}`, etag: versionTag(entry) }
       if (!created) headers['memory-deduplicated'] = 'true'
-      return { status: created ? 201 : 200, headers, body: toWire(entry) }
+      return { status: created ? 201 : 200, headers, body: toWrittenWire(outcome) }
     }))
 
   app.get('/memories', {
@@ -58,14 +59,14 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
     schema: {
       tags, summary: 'Replace a memory (If-Match → 412 on mismatch)',
       params: IdParamsSchema, headers: ConditionalHeadersSchema, body: MemoryInputSchema,
-      response: { 200: MemoryEntryWireSchema, 409: ProblemSchema, 422: ProblemSchema, ...errors },
+      response: { 200: WrittenEntrySchema, 409: ProblemSchema, 422: ProblemSchema, ...errors },
     },
   }, async (request, reply) => {
     const pre = writePrecondition(request.headers['if-match'])
-    const entry = await manager.replace(request.caller, request.params.id, request.body, pre)
-    onWrite(entry)
-    void reply.header('etag', versionTag(entry))
-    return toWire(entry)
+    const outcome = await manager.replace(request.caller, request.params.id, request.body, pre)
+    onWrite(outcome.entry)
+    void reply.header('etag', versionTag(outcome.entry))
+    return toWrittenWire(outcome)
   })
 
   app.patch('/memories/:id', {
@@ -73,14 +74,14 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
       tags, summary: 'Update a memory with a JSON merge patch (RFC 7396; If-Match → 412)',
       params: IdParamsSchema, headers: ConditionalHeadersSchema,
       body: PatchSchema.describe('JSON merge patch of the writable fields'),
-      response: { 200: MemoryEntryWireSchema, 409: ProblemSchema, 422: ProblemSchema, ...errors },
+      response: { 200: WrittenEntrySchema, 409: ProblemSchema, 422: ProblemSchema, ...errors },
     },
   }, async (request, reply) => {
     const pre = writePrecondition(request.headers['if-match'])
-    const entry = await manager.patch(request.caller, request.params.id, request.body, pre)
-    onWrite(entry)
-    void reply.header('etag', versionTag(entry))
-    return toWire(entry)
+    const outcome = await manager.patch(request.caller, request.params.id, request.body, pre)
+    onWrite(outcome.entry)
+    void reply.header('etag', versionTag(outcome.entry))
+    return toWrittenWire(outcome)
   })
 
   app.delete('/memories/:id', {

@@ -31,6 +31,11 @@ export const MemoryEntryWireSchema = z
   })
   .meta({ id: 'MemoryEntry' })
 
+/** A written entry: the entry, plus the ids its tool's token budget evicted to make room (when any). */
+export const WrittenEntrySchema = MemoryEntryWireSchema.extend({
+  evicted: z.array(z.string()).optional().describe('Ids of entries evicted by the tool\'s token budget (evict policy) to fit this write'),
+}).meta({ id: 'WrittenMemoryEntry' })
+
 export const ProblemSchema = z
   .object({
     type: z.string(),
@@ -60,7 +65,7 @@ const listParam = (item: z.ZodType<string, string>) =>
     .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).filter((s) => s.length > 0))
     .pipe(z.array(item).max(64))
 
-const ToolNameSchema = z.string().regex(TOOL_PATTERN, 'invalid tool name')
+export const ToolNameSchema = z.string().regex(TOOL_PATTERN, 'invalid tool name')
 
 export const ListQuerySchema = z.strictObject({
   type: listParam(TypeSchema).optional(),
@@ -122,7 +127,7 @@ export const BatchResultSchema = z.object({
   results: z.array(
     z.object({
       status: z.number().int(),
-      entry: MemoryEntryWireSchema.optional(),
+      entry: WrittenEntrySchema.optional(),
       deduplicated: z.boolean().optional(),
       problem: ProblemSchema.optional(),
     }),
