@@ -72,5 +72,6 @@ function summary(r: BackfillResult): string {
   const verb = r.dryRun ? 'would apply' : 'applied'
   const head = r.status === 'aborted' ? 'backfill stopped; run again to resume' : r.dryRun ? 'backfill dry run done' : 'backfill done'
   return `${head}${from}: ${r.rows} rows read in ${r.chunks} chunks, ${r.applied} ${verb}, ${r.stale} already current` +
-    (r.dryRun ? '' : ` (total ${r.checkpoint.rows} rows, ${r.checkpoint.applied} applied, ${r.checkpoint.stale} stale)`)
+    (r.dryRun ? '' : ` (total ${r.checkpoint.rows} rows, ${r.checkpoint.applied} applied, ${r.checkpoint.stale} stale)`) +
+    (r.status === 'done' && !r.dryRun ? `; ${r.registrations} tool registrations copied` : '')
 }

@@ -3,7 +3,8 @@
  * `applyMirror`, in (tool, id) order, chunk by chunk. `applyMirror` is newer-version-wins, so a row
  * that dual-write already mirrored in a newer version is left alone ('stale'), and re-running a
  * chunk is harmless. After every chunk the checkpoint records the last copied key; a resume with
- * the same settings continues after it, a resume with other settings is refused.
+ * the same settings continues after it, a resume with other settings is refused. A finished run
+ * also copies the tool registrations (registrations.ts).
  */
 import type { MemoryEntry } from '../../domain/memory/memory-entry.js'
 import type { MemoryStore, ScanKey } from '../../storage/memory-store.js'
@@ -14,10 +15,11 @@ import {
 import { ChunkSizer } from './chunk-sizer.js'
 import { errorMessage, mapLimit, sleep as abortableSleep, withRetry } from './concurrency.js'
 import { type ProgressSink, silentProgress } from './progress.js'
+import { copyRegistrations, type RegistrySource, type RegistryTarget } from './registrations.js'
 import { keyOf, NIL_ID } from './scan-key.js'
 
-export type BackfillSource = Pick<MemoryStore, 'scan' | 'stats'>
-export type BackfillTarget = Pick<MemoryStore, 'applyMirror' | 'getMany'>
+export type BackfillSource = Pick<MemoryStore, 'scan' | 'stats'> & RegistrySource
+export type BackfillTarget = Pick<MemoryStore, 'applyMirror' | 'getMany'> & RegistryTarget
 
 export interface BackfillOptions {
   source: BackfillSource
@@ -85,6 +87,8 @@ export interface BackfillResult {
   chunks: number
   /** The final state (not saved in a dry run). */
   checkpoint: Checkpoint
+  /** Tool registrations copied at the end (0 in a dry run or a stopped run). */
+  registrations: number
 }
 
 /** A resume whose settings differ from the checkpoint's. */
@@ -114,7 +118,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   }
   const checkpoint: Checkpoint = saved ?? newCheckpoint(settings, new Date(o.now()))
   const result: BackfillResult = {
-    status: 'done', dryRun: o.dryRun, resumedFrom: checkpoint.after, rows: 0, applied: 0, stale: 0, chunks: 0, checkpoint,
+    status: 'done', dryRun: o.dryRun, resumedFrom: checkpoint.after, rows: 0, applied: 0, stale: 0, chunks: 0, checkpoint, registrations: 0,
   }
   if (checkpoint.done) return { ...result, status: 'already-done' }
 
@@ -159,6 +163,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
 
   if (o.signal?.aborted) result.status = 'aborted'
   else {
+    if (!o.dryRun) result.registrations = await withRetry(() => copyRegistrations(o.source, o.target, o.tools), retry)
     checkpoint.done = true
     checkpoint.updatedAt = new Date(o.now()).toISOString()
     if (!o.dryRun) await saveCheckpoint(o.checkpointFile, checkpoint)

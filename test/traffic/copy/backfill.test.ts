@@ -23,6 +23,8 @@ function counting(store: MemoryStore) {
   const calls = new Map<string, number>()
   const target = {
     getMany: store.getMany.bind(store),
+    getTool: store.getTool.bind(store),
+    putTool: store.putTool.bind(store),
     applyMirror: (record: Parameters<MemoryStore['applyMirror']>[0]) => {
       if (record.kind === 'entry') calls.set(record.entry.id, (calls.get(record.entry.id) ?? 0) + 1)
       return store.applyMirror(record)
@@ -97,11 +99,19 @@ t.test('Postgres blue → green', { skip: pgSkip ?? false }, async (t) => {
     const green = await pgSide(t, db)
     const dir = await tempDir(t)
     const chunks: number[] = []
+    const at = new Date('2026-11-01T00:00:00Z')
+    const registration = {
+      tool: 'tool-a', displayName: 'Tool A', maxTokens: 50_000, overBudget: 'evict' as const, evictionOrder: 'importance' as const,
+      defaultTtlSeconds: 3600, readers: ['tool-b'], version: 1, createdAt: at, updatedAt: at,
+    }
+    await blue.store.putTool(registration)
     const result = await runBackfill({
       source: blue.store, target: green.store, sourceId: blue.url, targetId: green.url, checkpointFile: join(dir, 'cp.json'),
       chunkSize: 100, minChunk: 50, maxChunk: 800, onChunk: (c) => void chunks.push(c.size),
     })
     t.equal(result.status, 'done')
+    t.equal(result.registrations, 1, 'the tool registration was copied')
+    t.match(await green.store.getTool('tool-a'), { ...registration, version: 1 }, 'green holds the registration, budget and grants included')
     t.equal(result.rows, TOTAL)
     t.equal(result.applied, TOTAL)
     t.ok(chunks.some((size) => size > 100), `chunk size adapted: ${chunks.join(',')}`)
