@@ -106,7 +106,9 @@ export class MirrorWriter {
     this.options.observer.syncFailure(target, missed[0]!.failure)
     missed.forEach(({ record, failure }, i) => {
       const { tool, id } = record.kind === 'entry' ? record.entry : record.tombstone
-      const row = { target, tool, id, key: id === plan.id ? plan.key : null }
+      // The written entry's row keeps the plan's key (an upsert may have landed on another id);
+      // the tombstones of evictions name their own ids.
+      const row = { target, tool, id, key: record.kind === 'entry' || id === plan.id ? plan.key : null }
       // The first fresh row replaces the write-ahead row (requeue removes it); the others only add.
       const requeued = this.requeue(side, i === 0 ? done.seq : null, row, failure)
       this.requeues.add(requeued)

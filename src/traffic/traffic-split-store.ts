@@ -18,11 +18,12 @@ import { AppError } from '../errors/app-error.js'
 import type { AccessRecord } from '../domain/memory/access-recorder.js'
 import type { MemoryEntry, MirrorRecord } from '../domain/memory/memory-entry.js'
 import { isBackendFailure } from '../storage/backend-failure.js'
-import type { AccessLogQuery, CrossToolRead, LoggedRead, TokenBudget, ToolRecord } from '../domain/tools/tool-record.js'
+import type { TokenBudget } from '../domain/tools/tool-record.js'
 import type {
   BudgetedResult, BudgetedWrite, CandidateOrder, CreateOptions, CreateResult, EntryFilter, IdempotencyClaim, MemoryStore, MirrorResult, OutboxItem, OutboxStats, Page,
-  ScanKey, SearchHit, SearchRequest, StoreStats, StoredResponse, WriteOptions,
+  ScanKey, SearchHit, SearchRequest, StoreStats, WriteOptions,
 } from '../storage/memory-store.js'
+import { HomeSide } from './home-side.js'
 import { MirrorWriter, type TrafficObserver } from './mirror-writer.js'
 import { bucketFor, otherSide, readSide, type Side, wholeStoreSide, writePrimary } from './routing.js'
 import { entrySignature, listSignature, pageSignature, type ShadowReader } from './shadow-reader.js'
@@ -54,6 +55,7 @@ export class TrafficSplitStore implements MemoryStore {
   /** Sides that missed a mirror write, per tool, until the repair worker catches them up. */
   readonly stale = new StaleMarks()
   private readonly writer: MirrorWriter
+  private readonly home: HomeSide
   private greenReady = false
   private greenRetry: NodeJS.Timeout | null = null
   private closed = false
@@ -67,6 +69,10 @@ export class TrafficSplitStore implements MemoryStore {
       onMissed: (target, tool) => this.stale.mark(target, tool, (options.now ?? Date.now)()),
       mayTakeOver: (tool) => !this.stale.isStale('blue', tool),
     })
+    this.home = new HomeSide(
+      () => this.store(this.options.settings().stage === 'complete' ? 'green' : 'blue'),
+      () => (this.options.settings().stage === 'complete' ? this.options.blue : this.greenReady ? this.options.green : null),
+    )
   }
 
   /** Whether green has initialised (admin and readiness report it). */
@@ -235,30 +241,6 @@ export class TrafficSplitStore implements MemoryStore {
     return this.read(null, bucket, 'topEntries', (s) => s.topEntries(filter, order, limit), listSignature)
   }
 
-  // The registry and the access log live with the idempotency records (blue until `complete`);
-  // registry writes are copied to green best effort, and `backfill` copies the registry too.
-  getTool(tool: string): Promise<ToolRecord | null> { return this.idempotencyStore().getTool(tool) }
-  listTools(): Promise<ToolRecord[]> { return this.idempotencyStore().listTools() }
-  async registerTool(record: ToolRecord): Promise<{ record: ToolRecord; created: boolean }> {
-    const result = await this.idempotencyStore().registerTool(record)
-    if (result.created) await this.copyTool((s) => s.registerTool(result.record))
-    return result
-  }
-  async putTool(record: ToolRecord, options?: WriteOptions): Promise<ToolRecord> {
-    const stored = await this.idempotencyStore().putTool(record, options)
-    await this.copyTool((s) => s.putTool(stored))
-    return stored
-  }
-  appendAccessLog(records: CrossToolRead[], keepRows: number): Promise<void> {
-    return this.idempotencyStore().appendAccessLog(records, keepRows)
-  }
-  readAccessLog(query: AccessLogQuery): Promise<LoggedRead[]> { return this.idempotencyStore().readAccessLog(query) }
-
-  private async copyTool(write: (store: MemoryStore) => Promise<unknown>): Promise<void> {
-    const other = this.options.settings().stage === 'complete' ? this.options.blue : this.greenReady ? this.options.green : null
-    await Promise.resolve().then(() => other && write(other)).catch(() => undefined)
-  }
-
   delete(tool: string, id: string, options?: WriteOptions) {
     return this.writer.write(this.plan(tool, id, null), (s) => s.delete(tool, id, options),
       (t) => (t === null ? null : { kind: 'tombstone', tombstone: t }))
@@ -300,21 +282,16 @@ export class TrafficSplitStore implements MemoryStore {
     if (failed && results.every((r) => r.status === 'rejected')) throw (failed as PromiseRejectedResult).reason
   }
 
-  private idempotencyStore(): MemoryStore {
-    return this.store(this.options.settings().stage === 'complete' ? 'green' : 'blue')
-  }
-
-  claimIdempotencyKey(tool: string, key: string, requestHash: string, ttlMs: number): Promise<IdempotencyClaim> {
-    return this.idempotencyStore().claimIdempotencyKey(tool, key, requestHash, ttlMs)
-  }
-
-  completeIdempotencyKey(tool: string, key: string, requestHash: string, response: StoredResponse, ttlMs: number): Promise<boolean> {
-    return this.idempotencyStore().completeIdempotencyKey(tool, key, requestHash, response, ttlMs)
-  }
-
-  releaseIdempotencyKey(tool: string, key: string): Promise<void> {
-    return this.idempotencyStore().releaseIdempotencyKey(tool, key)
-  }
+  // Records that are not entries (idempotency, tool registry, access log) live on one side.
+  readonly claimIdempotencyKey: MemoryStore['claimIdempotencyKey'] = (...a) => this.home.claimIdempotencyKey(...a)
+  readonly completeIdempotencyKey: MemoryStore['completeIdempotencyKey'] = (...a) => this.home.completeIdempotencyKey(...a)
+  readonly releaseIdempotencyKey: MemoryStore['releaseIdempotencyKey'] = (...a) => this.home.releaseIdempotencyKey(...a)
+  readonly getTool: MemoryStore['getTool'] = (...a) => this.home.getTool(...a)
+  readonly listTools: MemoryStore['listTools'] = (...a) => this.home.listTools(...a)
+  readonly registerTool: MemoryStore['registerTool'] = (...a) => this.home.registerTool(...a)
+  readonly putTool: MemoryStore['putTool'] = (...a) => this.home.putTool(...a)
+  readonly appendAccessLog: MemoryStore['appendAccessLog'] = (...a) => this.home.appendAccessLog(...a)
+  readonly readAccessLog: MemoryStore['readAccessLog'] = (...a) => this.home.readAccessLog(...a)
 
   // The split store's own outbox members act on blue's outbox (the repair worker uses the sides).
   // Claims and stats first remove the rows of mirrors known to have landed, so they see only rows

@@ -6,11 +6,11 @@
  */
 import { AppError } from '../../errors/app-error.js'
 import { parseOrThrow } from '../../errors/zod-issues.js'
-import type {
-  CreateOptions, CreateResult, EntryFilter, MemoryStore, Page, SearchHit, SearchMode, StoreStats, WriteOptions,
-} from '../../storage/memory-store.js'
-import { budgetOf, type ToolRecord } from '../tools/tool-record.js'
+import type { EntryFilter, MemoryStore, Page, SearchHit, SearchMode, StoreStats } from '../../storage/memory-store.js'
+import { BudgetedWriter, withDefaultTtl, type WriteOutcome } from '../tools/budgeted-writer.js'
 import { ToolRegistry } from '../tools/tool-registry.js'
+
+export type { WriteOutcome } from '../tools/budgeted-writer.js'
 import { canRead, readAccess, readsOwn, requireScope, requireSomeRead, type Caller } from './caller.js'
 import { EntryBuilder } from './entry-builder.js'
 import { isUuid } from './ids.js'
@@ -36,11 +36,6 @@ export interface SearchQuery extends ListQuery {
 /** How often a PATCH without If-Match re-reads and retries after losing a race (jittered backoff). */
 const PATCH_RETRIES = 10
 
-/** A write's result: the entry, whether it was created, and the ids its token budget evicted. */
-export interface WriteOutcome extends CreateResult {
-  evicted: string[]
-}
-
 export interface ManagerHooks {
   /** Told of every single-entry read (access statistics, batched elsewhere). */
   onRead?: (entry: MemoryEntry) => void
@@ -55,6 +50,7 @@ export interface ManagerHooks {
 
 export class MemoryManager {
   readonly registry: ToolRegistry
+  private readonly writes: BudgetedWriter
 
   constructor(
     readonly store: MemoryStore,
@@ -66,6 +62,7 @@ export class MemoryManager {
       refreshMs: 1000,
       now: Date.now,
     })
+    this.writes = new BudgetedWriter(store, hooks)
   }
 
   /** Create; keyless entries are deduplicated on (tool, type, contentHash). */
@@ -73,7 +70,7 @@ export class MemoryManager {
     requireScope(caller, 'write')
     const tool = await this.registry.ensure(caller.tool)
     const entry = this.builder.build(caller.tool, withDefaultTtl(input, tool))
-    return this.write(tool, { op: 'create', entry, options: { dedupe: entry.key === null } })
+    return this.writes.write(tool, { op: 'create', entry, options: { dedupe: entry.key === null } })
   }
 
   /** Own entries by (tool, id); others' shared or granted entries by id. Unreadable = not found. */
@@ -96,7 +93,7 @@ export class MemoryManager {
     // The store keeps id, tool, createdAt and access fields, so no read is needed first.
     const base = this.placeholder(caller.tool, id)
     const entry = this.builder.replace(base, withDefaultTtl(input, tool))
-    return withPrecondition(pre, () => this.write(tool, { op: 'update', entry, options: versionOption(expect) }))
+    return withPrecondition(pre, () => this.writes.write(tool, { op: 'update', entry, options: versionOption(expect) }))
   }
 
   /**
@@ -123,7 +120,7 @@ export class MemoryManager {
       const next = this.builder.replace(current, merged)
       if (EntryBuilder.sameWritable(current, next)) return { entry: current, created: false, evicted: [] }
       try {
-        return await this.write(tool, { op: 'update', entry: next, options: { expectVersion: current.version } })
+        return await this.writes.write(tool, { op: 'update', entry: next, options: { expectVersion: current.version } })
       } catch (err) {
         const raced = err instanceof AppError && err.code === 'version_conflict' && pre.kind === 'none'
         if (!raced || attempt >= PATCH_RETRIES) throw err
@@ -159,11 +156,11 @@ export class MemoryManager {
     const keyed = withDefaultTtl({ ...input, key }, tool)
     if (pre.kind === 'none' || pre.kind === 'absent') {
       const entry = { ...this.builder.build(caller.tool, keyed), key }
-      return this.write(tool, { op: 'upsertByKey', entry, options: pre.kind === 'absent' ? { expectVersion: 0 } : {} })
+      return this.writes.write(tool, { op: 'upsertByKey', entry, options: pre.kind === 'absent' ? { expectVersion: 0 } : {} })
     }
     const current = await this.keyHolder(caller.tool, key, pre)
     const entry = this.builder.replace(current, keyed)
-    return withPrecondition(pre, () => this.write(tool, { op: 'update', entry, options: { expectVersion: current.version } }))
+    return withPrecondition(pre, () => this.writes.write(tool, { op: 'update', entry, options: { expectVersion: current.version } }))
   }
 
   async deleteByKey(caller: Caller, key: string, pre: Precondition = UNCONDITIONAL): Promise<void> {
@@ -224,26 +221,6 @@ export class MemoryManager {
     return filter
   }
 
-  /** A write of `tool`: budgeted (atomic in the store) when the tool has a token budget. */
-  private async write(tool: ToolRecord, write: PlainWrite): Promise<WriteOutcome> {
-    const budget = budgetOf(tool)
-    if (budget === null) {
-      if (write.op === 'create') return { ...(await this.store.create(write.entry, write.options)), evicted: [] }
-      if (write.op === 'update') return { entry: await this.store.update(write.entry, write.options), created: false, evicted: [] }
-      return { ...(await this.store.upsertByKey(write.entry, write.options)), evicted: [] }
-    }
-    try {
-      const result = await this.store.writeWithinBudget(write, budget)
-      if (result.evicted.length > 0) this.hooks.onEvicted?.(tool.tool, result.evicted.length)
-      return { entry: result.entry, created: result.created, evicted: result.evicted.map((t) => t.id) }
-    } catch (err) {
-      if (err instanceof AppError && (err.code === 'token_budget_exceeded' || err.code === 'entry_exceeds_token_budget')) {
-        this.hooks.onBudgetRefused?.(tool.tool, err.code)
-      }
-      throw err
-    }
-  }
-
   /** The version a write by id must find, reading the entry only when the precondition needs it. */
   private async expectedVersion(tool: string, id: string, pre: Precondition): Promise<number | undefined> {
     const direct = directVersion(pre, id)
@@ -268,21 +245,6 @@ export class MemoryManager {
       createdAt: now, updatedAt: now, expiresAt: null, lastAccessedAt: null, accessCount: 0,
     }
   }
-}
-
-type PlainWrite =
-  | { op: 'create'; entry: MemoryEntry; options: CreateOptions }
-  | { op: 'update'; entry: MemoryEntry; options: WriteOptions }
-  | { op: 'upsertByKey'; entry: MemoryEntry & { key: string }; options: WriteOptions }
-
-/**
- * The tool's default TTL for a write that sets no expiry (`ttlSeconds` absent, `expiresAt` null):
- * an entry of a tool with a default TTL always expires; a write picks another lifetime with
- * `ttlSeconds` or `expiresAt`.
- */
-function withDefaultTtl<T extends MemoryInput>(input: T, tool: ToolRecord): T {
-  if (tool.defaultTtlSeconds === null || input.ttlSeconds !== undefined || input.expiresAt != null) return input
-  return { ...input, ttlSeconds: tool.defaultTtlSeconds }
 }
 
 function versionOption(expectVersion: number | undefined) {
