@@ -18,7 +18,8 @@ const OPS = [
   'init', 'get', 'getById', 'getMany', 'findByHash', 'findByKey', 'create', 'update', 'upsertByKey', 'delete',
   'applyMirror', 'mirrorRecord', 'outboxAdd', 'outboxClaim', 'outboxRetry', 'outboxRemove', 'outboxStats',
   'query', 'search', 'stats', 'scan', 'purgeExpired', 'recordAccess', 'claimIdempotencyKey',
-  'completeIdempotencyKey', 'releaseIdempotencyKey', 'ping',
+  'completeIdempotencyKey', 'releaseIdempotencyKey', 'ping', 'writeWithinBudget', 'getTool', 'listTools', 'registerTool',
+  'putTool', 'appendAccessLog', 'readAccessLog', 'topEntries',
 ] as const satisfies ReadonlyArray<keyof MemoryStore>
 
 export type StoreOp = (typeof OPS)[number] | 'close'
