@@ -176,7 +176,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
   // Beside /v2's own plugin: the registry also takes the admin key, which /v2's authentication refuses.
   await server.register(toolRoutes, { prefix: '/v2', registry, authenticate, authorizeAdmin })
 
-  await server.register(mcpRoutes, { graph, manager, authenticate, version: packageVersion() })
+  await server.register(mcpRoutes, { graph, manager, context, authenticate, version: packageVersion() })
 
   sweeper.start()
   accessRecorder.start()

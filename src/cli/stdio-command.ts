@@ -71,7 +71,7 @@ export async function runStdio(config: Readonly<Config>, env: NodeJS.ProcessEnv 
 
   let server: ReturnType<typeof createMcpServer>
   try {
-    const { manager, graph, crossToolReads } = await composeDomain(config, store, {
+    const { manager, graph, context, crossToolReads } = await composeDomain(config, store, {
       now, onRead: (entry) => recorder.record(entry.tool, entry.id), log,
     })
     crossToolReads.start()
@@ -84,7 +84,7 @@ export async function runStdio(config: Readonly<Config>, env: NodeJS.ProcessEnv 
         return 2
       }
     }
-    server = createMcpServer({ graph, manager, caller, version: packageVersion(), onError: (err) => log.error({ err }, 'MCP tool call failed') })
+    server = createMcpServer({ graph, manager, context, caller, version: packageVersion(), onError: (err) => log.error({ err }, 'MCP tool call failed') })
     await server.connect(new StdioServerTransport())
   } catch (err) {
     await shutdownStore().catch(() => {})

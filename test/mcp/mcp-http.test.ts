@@ -30,7 +30,7 @@ const REFERENCE_TOOLS: Record<string, { title: string; annotations: object; requ
   search_nodes: { title: 'Search Nodes', annotations: READ, required: ['query'] },
   open_nodes: { title: 'Open Nodes', annotations: READ, required: ['names'] },
 }
-const V2_TOOLS = ['memory_store', 'memory_get', 'memory_search', 'memory_update', 'memory_delete', 'memory_list']
+const V2_TOOLS = ['memory_store', 'memory_get', 'memory_search', 'memory_update', 'memory_delete', 'memory_list', 'memory_context']
 
 t.test('listTools: the nine reference tools with their titles, schemas and annotations, and the v2 tools', async (t) => {
   const app = await buildTestApp(t, ENV)
@@ -132,6 +132,12 @@ t.test('tool isolation through X-Memory-Tool: tool A\'s graph is invisible to to
     relations: [{ from: 'Secret', to: 'Other', relationType: 'hides' }],
   }, 'B\'s calls changed nothing of A\'s')
   t.match((await a.callTool({ name: 'memory_get', arguments: { id } })).structuredContent, { entry: { tool: 'tool-a', content: 'A private note' } })
+  const contextB = (await b.callTool({ name: 'memory_context', arguments: { maxTokens: 1000, query: 'private note' } })).structuredContent as any
+  t.same(contextB.items, [], 'memory_context of B: nothing of A\'s')
+  const contextA = (await a.callTool({ name: 'memory_context', arguments: { maxTokens: 1000, query: 'private note' } })).structuredContent as any
+  t.ok(contextA.items.some((i: any) => i.entry.id === id), 'memory_context of A packs its note')
+  t.ok(contextA.totalTokens <= 1000)
+  t.match(await a.callTool({ name: 'memory_context', arguments: { maxTokens: 0 } }), { isError: true }, 'maxTokens 0 is refused')
 })
 
 t.test('with API keys: no key or a wrong key is 401, the key picks the tool and its scopes apply', async (t) => {

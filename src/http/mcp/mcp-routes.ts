@@ -9,6 +9,7 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { KnowledgeGraphService } from '../../domain/graph/knowledge-graph.js'
+import type { ContextService } from '../../domain/context/context-service.js'
 import type { MemoryManager } from '../../domain/memory/memory-manager.js'
 import { AppError } from '../../errors/app-error.js'
 import { createMcpServer } from '../../mcp/create-mcp-server.js'
@@ -17,6 +18,7 @@ import type { Authenticator } from '../plugins/authenticate.js'
 export interface McpRoutesOptions {
   graph: KnowledgeGraphService
   manager: MemoryManager
+  context: ContextService
   authenticate: Authenticator
   /** The service version reported in the MCP `serverInfo`. */
   version: string
@@ -36,6 +38,7 @@ export const mcpRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app, optio
     const server = createMcpServer({
       graph: options.graph,
       manager: options.manager,
+      context: options.context,
       caller,
       version: options.version,
       onError: (err) => request.log.error({ err }, 'MCP request failed'),

@@ -36,13 +36,20 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRouteOptions> = async (app, {
       return authenticate(request)
     }
   }
+  // Credentials are checked before the body is read (as on the rest of /v2), and only JSON bodies are taken (415).
+  const callers = new WeakMap<FastifyRequest, Caller | null>()
+  app.addHook('onRequest', async (request) => {
+    callers.set(request, identify(request))
+  })
+  app.removeContentTypeParser('text/plain')
+  const callerOf = (request: FastifyRequest): Caller | null => callers.get(request) ?? identify(request)
   const visible = (caller: Caller | null, record: ToolRecord) =>
     caller === null || record.tool === caller.tool || record.readers.includes(caller.tool)
 
   app.get('/tools', {
     schema: { tags: ['tools'], summary: 'Registrations the caller may see (admins: all)', response: { 200: ToolListSchema, ...errors } },
   }, async (request) => {
-    const caller = identify(request)
+    const caller = callerOf(request)
     const records = await registry.list()
     return { items: records.filter((record) => visible(caller, record)).map(toolToWire) }
   })
@@ -53,7 +60,7 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRouteOptions> = async (app, {
       params: ToolParamsSchema, response: { 200: ToolWireSchema, ...errors },
     },
   }, async (request, reply) => {
-    const caller = identify(request)
+    const caller = callerOf(request)
     const record = await registry.read(request.params.tool)
     if (!record || !visible(caller, record)) throw new AppError('not_found', `no registration for tool ${request.params.tool}`)
     void reply.header('etag', `"${record.version}"`)
@@ -64,10 +71,10 @@ export const toolRoutes: FastifyPluginAsyncZod<ToolRouteOptions> = async (app, {
     schema: {
       tags: ['tools'], summary: 'Create or replace a registration: budget, policy, eviction order, default TTL, readers (admin; If-Match → 412)',
       params: ToolParamsSchema, headers: ConditionalHeadersSchema, body: ToolSettingsSchema,
-      response: { 200: ToolWireSchema, 412: ProblemSchema, ...errors },
+      response: { 200: ToolWireSchema, 412: ProblemSchema, 415: ProblemSchema, ...errors },
     },
   }, async (request, reply) => {
-    if (identify(request) !== null) throw new AppError('forbidden', 'changing a registration needs the admin key or a key with the admin scope')
+    if (callerOf(request) !== null) throw new AppError('forbidden', 'changing a registration needs the admin key or a key with the admin scope')
     const record = await registry.put(request.params.tool, request.body, expectation(request.headers['if-match']))
     void reply.header('etag', `"${record.version}"`)
     return toolToWire(record)
