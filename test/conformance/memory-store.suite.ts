@@ -9,6 +9,7 @@
  * idempotency ttls), calls `init()`, and closes it at the end. Tool names are random per test, so the
  * tests also hold when a factory hands out stores sharing one database.
  */
+import { budgetTests } from './suite-budget.js'
 import { containsTests } from './suite-contains.js'
 import { contentTests } from './suite-content.js'
 import { crudTests } from './suite-crud.js'
@@ -18,6 +19,7 @@ import { operationsTests } from './suite-ops.js'
 import { outboxTests } from './suite-outbox.js'
 import { queryTests } from './suite-query.js'
 import { searchTests } from './suite-search.js'
+import { toolsTests } from './suite-tools.js'
 import { ttlTests } from './suite-ttl.js'
 
 export type { Assert, StoreFactory, SuiteGroup, SuiteOptions, TestClock, TestFn } from './suite-kit.js'
@@ -33,6 +35,8 @@ const GROUPS: Record<SuiteGroup, typeof crudTests> = {
   contains: containsTests,
   search: searchTests,
   operations: operationsTests,
+  tools: toolsTests,
+  budget: budgetTests,
 }
 
 export function memoryStoreSuite(test: TestFn, make: StoreFactory, options: SuiteOptions = {}): void {

@@ -41,7 +41,8 @@ export interface TestClock {
 export type StoreFactory = (clock: TestClock) => Promise<MemoryStore>
 
 /** Groups of the suite, for the capability flags in `SuiteOptions.omit`. */
-export type SuiteGroup = 'crud' | 'content' | 'mirror' | 'outbox' | 'ttl' | 'query' | 'contains' | 'search' | 'operations'
+export type SuiteGroup =
+  | 'crud' | 'content' | 'mirror' | 'outbox' | 'ttl' | 'query' | 'contains' | 'search' | 'operations' | 'tools' | 'budget'
 
 export interface SuiteOptions {
   /**

@@ -10,7 +10,7 @@ import type { MemoryStore } from '../../src/storage/memory-store.js'
 import { OutboxRepairWorker } from '../../src/traffic/outbox-repair.js'
 import { otherSide } from '../../src/traffic/routing.js'
 import type { TrafficSettings } from '../../src/traffic/stages.js'
-import { createClock } from '../conformance/suite-kit.js'
+import { createClock, expectAppError } from '../conformance/suite-kit.js'
 import { makeEntry } from '../helpers/entries.js'
 import { FaultyStore } from '../helpers/faulty-store.js'
 import { settingsFor, splitOver } from '../helpers/traffic.js'
@@ -93,4 +93,20 @@ t.test('registrations live on blue and are copied to green; at complete green is
   o.green.failing = false
   settings = settingsFor('complete')
   t.match(await o.split.getTool('tool-reg'), { maxTokens: 200 }, 'at complete the registry is read from green (the backfill copy catches up what it missed)')
+})
+
+t.test('green as write primary: a budget refusal is an answer, not a failure (no fallback to blue)', async (t) => {
+  const o = await open(t, settingsFor('live', { greenWritePercent: 100, greenReadPercent: 100, shadowReadPercent: 0 }))
+  const tool = 'tool-budget-green'
+  const reject = { maxTokens: 30, policy: 'reject' as const, order: 'oldest' as const }
+  await o.split.writeWithinBudget({ op: 'create', entry: makeEntry({ tool, tokens: 20 }), options: { dedupe: false } }, reject)
+  const refused = makeEntry({ tool, tokens: 20 })
+  await expectAppError(t, o.split.writeWithinBudget({ op: 'create', entry: refused, options: { dedupe: false } }, reject), 'token_budget_exceeded')
+  t.equal(await o.blue.get(tool, refused.id), null, 'blue did not take the refused write over')
+  t.equal(o.observer.count({ role: 'fallback' }), 0, 'no fallback')
+  t.equal(o.observer.count({ failed: true }), 0, 'no operation counted as failed')
+  t.equal((await o.green.stats([tool])).tokens, 20)
+  t.equal((await o.blue.stats([tool])).tokens, 20, 'both sides hold the one accepted entry')
+  await o.split.flushOutboxAcks()
+  t.equal((await o.green.outboxStats()).pending, 0, 'the refused write left no outbox row')
 })

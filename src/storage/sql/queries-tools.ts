@@ -59,17 +59,23 @@ export const TOOL_VERSION = named('tool_version', 'SELECT version FROM memory_to
 
 /**
  * Purpose: append cross-tool reads, then drop rows beyond the newest `$6`.
+ * The DELETE cannot see the rows its own statement inserts (a data-modifying CTE's rows are not
+ * visible to the outer statement), so records of a batch that would fall outside the newest `$6`
+ * at once are not inserted at all; the DELETE then trims the older rows.
  * Params: $1 reader[], $2 owner[], $3 uuid[], $4 via[], $5 timestamptz[], $6 rows kept.
  * Returns: nothing.
  */
 export const APPEND_ACCESS_LOG = named('append_access_log', `
 WITH appended AS (
   INSERT INTO memory_access_log (reader, owner, id, via, at)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[])
+  SELECT r.reader, r.owner, r.id, r.via, r.at
+  FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS r(reader, owner, id, via, at, n)
+  WHERE r.n > cardinality($1::text[]) - $6::int8
+  ORDER BY r.n
   RETURNING seq
 )
 DELETE FROM memory_access_log
-WHERE seq <= (SELECT max(seq) FROM appended) - $6::int8`)
+WHERE seq <= coalesce((SELECT max(seq) FROM appended), (SELECT max(seq) FROM memory_access_log)) - $6::int8`)
 
 /**
  * Purpose: logged reads, newest first. Params: $1 reader or null, $2 owner or null, $3 before seq
