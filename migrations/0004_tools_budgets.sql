@@ -33,3 +33,6 @@ CREATE INDEX memory_access_log_owner_idx ON memory_access_log (owner, seq);
 -- Least important first (budget eviction) and most important first (context candidates, read
 -- backwards), per tool, without sorting the tool's rows.
 CREATE INDEX memories_tool_importance_idx ON memories (tool, importance, id);
+-- The same order over shared entries of every tool (the shared branch of context candidates),
+-- so that candidates from other tools' shared entries are not found by sorting all of them.
+CREATE INDEX memories_shared_importance_idx ON memories (importance, id) WHERE visibility = 'shared';

@@ -22,8 +22,8 @@ export type { BudgetedResult, BudgetedWrite, CandidateOrder, ToolsContract } fro
 
 /** Who is reading: the caller's own tool, tools that granted it read access, and shared entries. */
 export interface ReadAccess {
-  /** The caller's tool: all of its entries are readable. */
-  tool: string
+  /** The caller's tool: all of its entries are readable. Null: none (a key without the `read` scope). */
+  tool: string | null
   /** Other tools whose entries (private or shared) the caller may read. */
   grantedTools: string[]
   /** Whether `shared` entries of every tool are readable. Normally true. */

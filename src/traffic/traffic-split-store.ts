@@ -170,12 +170,12 @@ export class TrafficSplitStore implements MemoryStore {
   }
 
   query(filter: EntryFilter, cursor: string | null, limit: number): Promise<Page<MemoryEntry>> {
-    const bucket = bucketFor(this.options.settings(), filter.access.tool)
+    const bucket = bucketFor(this.options.settings(), filter.access.tool ?? '')
     return this.read(null, bucket, 'query', (s) => s.query(filter, cursor, limit), pageSignature)
   }
 
   search(request: SearchRequest): Promise<SearchHit[]> {
-    return this.read(null, bucketFor(this.options.settings(), request.filter.access.tool), 'search', (s) => s.search(request))
+    return this.read(null, bucketFor(this.options.settings(), request.filter.access.tool ?? ''), 'search', (s) => s.search(request))
   }
 
   stats(tools?: string[]): Promise<StoreStats> {
@@ -237,7 +237,7 @@ export class TrafficSplitStore implements MemoryStore {
   }
 
   topEntries(filter: EntryFilter, order: CandidateOrder, limit: number): Promise<MemoryEntry[]> {
-    const bucket = bucketFor(this.options.settings(), filter.access.tool)
+    const bucket = bucketFor(this.options.settings(), filter.access.tool ?? '')
     return this.read(null, bucket, 'topEntries', (s) => s.topEntries(filter, order, limit), listSignature)
   }
 

@@ -22,12 +22,6 @@ export interface Caller {
   scopes: readonly Scope[]
 }
 
-/**
- * Stands for "no own tool" in a `ReadAccess` of a caller without `read`: no tool can have this
- * name (tool names match TOOL_PATTERN), so the caller's own branch of a listing matches nothing.
- */
-const NO_OWN_TOOL = '\u0000'
-
 export function requireScope(caller: Caller, scope: 'read' | 'write'): void {
   if (!caller.scopes.includes(scope) && !caller.scopes.includes('admin')) {
     throw new AppError('forbidden', `this key lacks the "${scope}" scope`)
@@ -68,7 +62,7 @@ export function grantedTools(caller: Caller, registryGrants: readonly string[]):
 export function readAccess(caller: Caller, registryGrants: readonly string[]): ReadAccess {
   const granted = grantedTools(caller, registryGrants)
   if (!readsOwn(caller) && scopeGrants(caller).includes(caller.tool)) granted.push(caller.tool)
-  return { tool: readsOwn(caller) ? caller.tool : NO_OWN_TOOL, grantedTools: granted, includeShared: readsShared(caller) }
+  return { tool: readsOwn(caller) ? caller.tool : null, grantedTools: granted, includeShared: readsShared(caller) }
 }
 
 /** Whether the caller may read `entry` (the single-entry twin of `readAccess`). */

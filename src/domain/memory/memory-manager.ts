@@ -195,7 +195,7 @@ export class MemoryManager {
   async stats(caller: Caller): Promise<StoreStats> {
     requireSomeRead(caller)
     const access = readAccess(caller, await this.registry.grantsTo(caller.tool))
-    return this.store.stats([access.tool, ...access.grantedTools])
+    return this.store.stats([...(access.tool === null ? [] : [access.tool]), ...access.grantedTools])
   }
 
   /** Entries handed to `caller` in full (context packing): access statistics and the access log. */

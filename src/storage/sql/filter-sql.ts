@@ -5,12 +5,13 @@
  * nothing, an empty `tags` list matches everything, and so does an empty `contains`.
  *
  * A filter becomes a `ReadPlan`: one condition per readable *source* (the caller's tool, each
- * granted tool, shared entries of every other tool) plus the conditions all sources share. The
+ * granted tool, shared entries) plus the conditions all sources share. The
  * statements in `queries-read.ts` run each source as its own branch, so every branch walks an index
  * in id order (the primary key (tool, id) for a tool, `memories_shared_id_idx` for shared entries)
  * instead of one scan filtering `tool = $1 OR visibility = 'shared'` over the whole table.
- * Sources are disjoint (the shared source excludes every tool that has a branch of its own), so no
- * entry is returned twice.
+ * Sources are disjoint (without a tool filter the tools' branches hold private entries and the
+ * shared source every shared one; with a tool filter the shared source covers only listed tools
+ * that have no branch of their own), so no entry is returned twice.
  */
 import type { EntryFilter } from '../memory-store.js'
 
@@ -50,19 +51,29 @@ export function readPlan(filter: EntryFilter, params: SqlParams, now: Date): Rea
   const { access } = filter
   const wanted = (tool: string) => filter.tools === undefined || filter.tools.includes(tool)
   /** Tools readable whatever the visibility: each gets a branch of its own. */
-  const readable = [...new Set([access.tool, ...access.grantedTools])]
+  const readable = [...new Set([...(access.tool === null ? [] : [access.tool]), ...access.grantedTools])]
   const sources: string[] = []
 
-  if (wanted(access.tool)) sources.push(toolIs(access.tool, params))
+  // Without a tool filter, shared entries of every tool (the readable tools' included) are one
+  // source, walked through the partial index memories_shared_id_idx without skipping a row, and the
+  // readable tools' own branches take their private entries only. (Excluding the readable tools
+  // from the shared source instead would make it skip all of their shared rows on every query.)
+  const allShared = access.includeShared && filter.visibility !== 'private' && filter.tools === undefined
+  const own = (tool: string) => (allShared ? `${toolIs(tool, params)} AND m.visibility = 'private'` : toolIs(tool, params))
   const granted = readable.filter((tool) => tool !== access.tool && wanted(tool))
-  if (granted.length > MAX_GRANTED_BRANCHES) sources.push(`m.tool = ANY(${params.add(granted)}::text[])`)
-  else for (const tool of granted) sources.push(toolIs(tool, params))
+  if (filter.visibility !== 'shared' || !allShared) {
+    if (access.tool !== null && wanted(access.tool)) sources.push(own(access.tool))
+    if (granted.length > MAX_GRANTED_BRANCHES) {
+      sources.push(`m.tool = ANY(${params.add(granted)}::text[])${allShared ? ` AND m.visibility = 'private'` : ''}`)
+    } else {
+      for (const tool of granted) sources.push(own(tool))
+    }
+  }
 
-  // Shared entries of every other tool. `visibility = 'shared'` spelled as a literal, so that the
-  // planner can use the partial index memories_shared_id_idx.
+  // `visibility = 'shared'` spelled as a literal, so that the planner can use the partial indexes.
   if (access.includeShared && filter.visibility !== 'private') {
     if (filter.tools === undefined) {
-      sources.push(`m.visibility = 'shared' AND m.tool <> ALL(${params.add(readable)}::text[])`)
+      sources.push(`m.visibility = 'shared'`)
     } else {
       const others = [...new Set(filter.tools)].filter((tool) => !readable.includes(tool))
       if (others.length === 1) sources.push(`m.visibility = 'shared' AND ${toolIs(others[0]!, params)}`)
