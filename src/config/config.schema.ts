@@ -35,7 +35,8 @@ const storeUrl = z
     message: 'must be postgres://…, pglite://PATH or memory://',
   })
 
-export const ConfigSchema = z
+/** Every flag the service reads, with its validation (and, for docs, its description). */
+const ConfigFields = z
   .object({
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: int(0, 65535).default(3000),
@@ -115,6 +116,22 @@ export const ConfigSchema = z
     TRAFFIC_MIRROR_TIMEOUT_MS: int(1, 120_000).default(2000),
     OUTBOX_REPAIR_INTERVAL_MS: int(10, 3_600_000).default(1000),
   })
+
+/**
+ * Variables read outside this schema, by `mcp-memory stdio` and the memory.jsonl commands only
+ * (the reference memory server's names): the tool to act as, and the memory.jsonl to import.
+ */
+export const STDIO_VARIABLES = ['MEMORY_TOOL', 'MEMORY_FILE_PATH'] as const
+
+/** The names of every environment variable in the schema, in declaration order. */
+export const CONFIG_KEYS = Object.keys(ConfigFields.shape) as Array<keyof typeof ConfigFields.shape>
+
+/** The schema's field of `key` (its zod type: default, optional, description). */
+export function configField(key: (typeof CONFIG_KEYS)[number]): z.ZodType {
+  return ConfigFields.shape[key]
+}
+
+export const ConfigSchema = ConfigFields
   .superRefine((c, ctx) => {
     if (c.MEMORY_API_KEYS.length === 0 && !isLoopback(c.HOST)) {
       ctx.addIssue({
