@@ -9,7 +9,8 @@ import { memoryStoreSuite } from '../conformance/memory-store.suite.js'
 import { createTestDatabase } from './services.js'
 import { pgSchemaStores } from './sql-stores.js'
 import type { OperationKind, OperationRole, TrafficObserver } from '../../src/traffic/mirror-writer.js'
-import type { Side } from '../../src/traffic/routing.js'
+import { OutboxRepairWorker } from '../../src/traffic/outbox-repair.js'
+import { otherSide, type Side } from '../../src/traffic/routing.js'
 import { ShadowReader, type ShadowResult } from '../../src/traffic/shadow-reader.js'
 import { STAGE_PRESETS, type Stage, type TrafficSettings } from '../../src/traffic/stages.js'
 import { resolveTrafficSettings } from '../../src/traffic/traffic-config.js'
@@ -99,6 +100,20 @@ export function splitOver(
     ...(options.now === undefined ? {} : { now: options.now }),
   })
   return { split, blue, green, observer }
+}
+
+/**
+ * The outbox repair worker wired like the app (compose-traffic.ts): a drained outbox clears the
+ * stale marks it covered. Tests call `runOnce()`; the interval never fires in a test's time.
+ */
+export function repairWorker(split: TrafficSplitStore, now: () => number, intervalMs = 60_000): OutboxRepairWorker {
+  return new OutboxRepairWorker({
+    store: (side) => split.store(side),
+    intervalMs,
+    now,
+    beforeRound: () => split.flushOutboxAcks(),
+    onOutboxState: (holder, replayedBefore) => split.stale.clearBefore(otherSide(holder), replayedBefore),
+  })
 }
 
 /** The stages and dial sets the conformance suite runs the split under: blue still primary (or partly)… */

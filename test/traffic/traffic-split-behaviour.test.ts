@@ -7,13 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { MemoryEntry } from '../../src/domain/memory/memory-entry.js'
 import { createInMemoryStore } from '../../src/storage/in-memory/in-memory-store.js'
-import { OutboxRepairWorker } from '../../src/traffic/outbox-repair.js'
-import { bucketOf, otherSide } from '../../src/traffic/routing.js'
+import type { OutboxRepairWorker } from '../../src/traffic/outbox-repair.js'
+import { bucketOf } from '../../src/traffic/routing.js'
 import type { TrafficSettings } from '../../src/traffic/stages.js'
 import { createClock, expectAppError, type TestClock } from '../conformance/suite-kit.js'
 import { makeEntry } from '../helpers/entries.js'
 import { FaultyStore, type FaultyStoreOptions } from '../helpers/faulty-store.js'
-import { settingsFor, splitOver, type OperationRecord } from '../helpers/traffic.js'
+import { repairWorker, settingsFor, splitOver, type OperationRecord } from '../helpers/traffic.js'
 
 interface Opened extends ReturnType<typeof splitOver> {
   blue: FaultyStore
@@ -42,14 +42,7 @@ async function open(
     green.failing = false
     await parts.split.close()
   })
-  // Wired like the app (compose-traffic.ts): a drained outbox clears the stale marks it covered.
-  const repair = new OutboxRepairWorker({
-    store: (side) => parts.split.store(side),
-    intervalMs: 10_000,
-    now: clock.now,
-    beforeRound: () => parts.split.flushOutboxAcks(),
-    onOutboxState: (holder, replayedBefore) => parts.split.stale.clearBefore(otherSide(holder), replayedBefore),
-  })
+  const repair = repairWorker(parts.split, clock.now)
   let mark = 0
   const since = () => {
     const ops = parts.observer.operations.slice(mark)

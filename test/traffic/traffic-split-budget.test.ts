@@ -7,13 +7,11 @@
 import t, { type Test } from 'tap'
 import { createInMemoryStore } from '../../src/storage/in-memory/in-memory-store.js'
 import type { MemoryStore } from '../../src/storage/memory-store.js'
-import { OutboxRepairWorker } from '../../src/traffic/outbox-repair.js'
-import { otherSide } from '../../src/traffic/routing.js'
 import type { TrafficSettings } from '../../src/traffic/stages.js'
 import { createClock, expectAppError } from '../conformance/suite-kit.js'
 import { makeEntry } from '../helpers/entries.js'
 import { FaultyStore } from '../helpers/faulty-store.js'
-import { settingsFor, splitOver } from '../helpers/traffic.js'
+import { repairWorker, settingsFor, splitOver } from '../helpers/traffic.js'
 
 async function open(t: Test, settings: TrafficSettings | (() => TrafficSettings)) {
   const clock = createClock()
@@ -26,13 +24,7 @@ async function open(t: Test, settings: TrafficSettings | (() => TrafficSettings)
     green.failing = false
     await parts.split.close()
   })
-  const repair = new OutboxRepairWorker({
-    store: (side) => parts.split.store(side),
-    intervalMs: 10_000,
-    now: clock.now,
-    beforeRound: () => parts.split.flushOutboxAcks(),
-    onOutboxState: (holder, replayedBefore) => parts.split.stale.clearBefore(otherSide(holder), replayedBefore),
-  })
+  const repair = repairWorker(parts.split, clock.now)
   return { ...parts, blue, green, greenInner, clock, repair }
 }
 

@@ -5,13 +5,12 @@
 import t, { type Test } from 'tap'
 import type { MemoryEntry } from '../../src/domain/memory/memory-entry.js'
 import { createInMemoryStore } from '../../src/storage/in-memory/in-memory-store.js'
-import { OutboxRepairWorker } from '../../src/traffic/outbox-repair.js'
-import { bucketOf, otherSide } from '../../src/traffic/routing.js'
+import { bucketOf } from '../../src/traffic/routing.js'
 import type { TrafficSettings } from '../../src/traffic/stages.js'
 import { createClock, expectAppError } from '../conformance/suite-kit.js'
 import { makeEntry } from '../helpers/entries.js'
 import { FaultyStore } from '../helpers/faulty-store.js'
-import { settingsFor, splitOver } from '../helpers/traffic.js'
+import { repairWorker, settingsFor, splitOver } from '../helpers/traffic.js'
 
 async function open(t: Test, settings: TrafficSettings) {
   const clock = createClock()
@@ -27,13 +26,7 @@ async function open(t: Test, settings: TrafficSettings) {
     }
     await parts.split.close()
   })
-  const repair = new OutboxRepairWorker({
-    store: (side) => parts.split.store(side),
-    intervalMs: 60_000,
-    now: clock.now,
-    beforeRound: () => parts.split.flushOutboxAcks(),
-    onOutboxState: (holder, before) => parts.split.stale.clearBefore(otherSide(holder), before),
-  })
+  const repair = repairWorker(parts.split, clock.now)
   return { ...parts, blue, green, clock, repair }
 }
 

@@ -4,6 +4,8 @@
  * counts for the next attempt, bounded by `maxPending` distinct entries (beyond it, new entries
  * are not tracked until the next flush: statistics may lag, reads never wait).
  */
+import { PeriodicFlush } from '../../shared/periodic-flush.js'
+
 export interface AccessRecord {
   tool: string
   id: string
@@ -27,13 +29,14 @@ export interface AccessRecorderOptions {
 
 export class AccessRecorder {
   private pending = new Map<string, AccessRecord>()
-  private timer: NodeJS.Timeout | null = null
-  private flushing: Promise<void> | null = null
+  private readonly periodic: PeriodicFlush
 
   constructor(
     private readonly sink: AccessSink,
     private readonly options: AccessRecorderOptions,
-  ) {}
+  ) {
+    this.periodic = new PeriodicFlush(options.intervalMs, () => this.doFlush())
+  }
 
   /** Note one read of (tool, id). Synchronous and allocation-light: on the request path. */
   record(tool: string, id: string): void {
@@ -49,23 +52,17 @@ export class AccessRecorder {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.options.intervalMs)
-    this.timer.unref()
+    this.periodic.start()
   }
 
   /** Write the pending counts; concurrent calls share one flush. */
   flush(): Promise<void> {
-    this.flushing ??= this.doFlush().finally(() => {
-      this.flushing = null
-    })
-    return this.flushing
+    return this.periodic.flush()
   }
 
   /** Stop the timer and write what is pending. */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer)
-    this.timer = null
-    await this.flush()
+  stop(): Promise<void> {
+    return this.periodic.stop()
   }
 
   private async doFlush(): Promise<void> {

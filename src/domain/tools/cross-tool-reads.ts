@@ -6,6 +6,7 @@
  * lag and, past `maxPending` unwritten reads, drop the surplus (counted in `dropped`), but it never
  * slows a read down.
  */
+import { PeriodicFlush } from '../../shared/periodic-flush.js'
 import type { MemoryStore } from '../../storage/memory-store.js'
 import type { MemoryEntry } from '../memory/memory-entry.js'
 import type { CrossToolRead } from './tool-record.js'
@@ -23,15 +24,16 @@ export interface CrossToolReadLogOptions {
 
 export class CrossToolReadLog {
   private pending: CrossToolRead[] = []
-  private timer: NodeJS.Timeout | null = null
-  private flushing: Promise<void> | null = null
+  private readonly periodic: PeriodicFlush
   /** Reads not logged because too many were waiting. */
   dropped = 0
 
   constructor(
     private readonly store: Pick<MemoryStore, 'appendAccessLog'>,
     private readonly options: CrossToolReadLogOptions,
-  ) {}
+  ) {
+    this.periodic = new PeriodicFlush(options.intervalMs, () => this.write())
+  }
 
   /** Note the entries of `entries` that `reader` does not own. */
   record(reader: string, entries: readonly MemoryEntry[], via: string): void {
@@ -46,22 +48,16 @@ export class CrossToolReadLog {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.options.intervalMs)
-    this.timer.unref()
+    this.periodic.start()
   }
 
   /** Write what is pending; concurrent calls share one flush. A failed batch is retried next time. */
   flush(): Promise<void> {
-    this.flushing ??= this.write().finally(() => {
-      this.flushing = null
-    })
-    return this.flushing
+    return this.periodic.flush()
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer)
-    this.timer = null
-    await this.flush()
+  stop(): Promise<void> {
+    return this.periodic.stop()
   }
 
   private async write(): Promise<void> {

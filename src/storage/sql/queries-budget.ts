@@ -4,7 +4,7 @@
  * `evictionComparator` exactly (ties end on id, so the order is total).
  */
 import type { EvictionOrder } from '../../domain/tools/tool-record.js'
-import { live } from './queries-entries.js'
+import { live, rememberTombstones } from './queries-entries.js'
 import { namedStatement as named } from './sql-driver.js'
 
 /**
@@ -44,11 +44,5 @@ export const DELETE_VICTIMS = named('delete_victims', `
 WITH deleted AS (
   DELETE FROM memories WHERE tool = $1 AND id = ANY($2::uuid[])
   RETURNING tool, id, version + 1 AS version
-), remembered AS (
-  INSERT INTO memory_tombstones (tool, id, version, deleted_at)
-  SELECT tool, id, version, $3::timestamptz FROM deleted
-  ON CONFLICT (tool, id) DO UPDATE
-    SET version = GREATEST(memory_tombstones.version, EXCLUDED.version), deleted_at = EXCLUDED.deleted_at
-  RETURNING 1
-)
+), ${rememberTombstones('$3')}
 SELECT tool, id, version, $3::timestamptz AS deleted_at FROM deleted`)

@@ -175,11 +175,19 @@ WITH deleted AS (
   DELETE FROM memories
   WHERE tool = $1 AND id = $2::uuid AND ${live(3)} AND ($4::int IS NULL OR version = $4::int)
   RETURNING tool, id, version + 1 AS version
-), remembered AS (
+), ${rememberTombstones('$3')}
+SELECT tool, id, version, $3::timestamptz AS deleted_at FROM deleted`)
+
+/**
+ * The `remembered` CTE of a delete: a tombstone per row of the `deleted` CTE (tool, id, version),
+ * keeping the higher version when the id was deleted before. `deletedAt` is the `$now` parameter.
+ */
+export function rememberTombstones(deletedAt: string): string {
+  return `remembered AS (
   INSERT INTO memory_tombstones (tool, id, version, deleted_at)
-  SELECT tool, id, version, $3::timestamptz FROM deleted
+  SELECT tool, id, version, ${deletedAt}::timestamptz FROM deleted
   ON CONFLICT (tool, id) DO UPDATE
     SET version = GREATEST(memory_tombstones.version, EXCLUDED.version), deleted_at = EXCLUDED.deleted_at
   RETURNING 1
-)
-SELECT tool, id, version, $3::timestamptz AS deleted_at FROM deleted`)
+)`
+}
