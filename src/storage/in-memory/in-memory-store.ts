@@ -46,7 +46,7 @@ import { compareScanKey, compareText, matchesFilter, newestFirst } from './filte
 import { IdempotencyTable } from './idempotency-table.js'
 import { OutboxTable, outboxOperations } from './outbox-table.js'
 import { budgetedWrite } from './budget.js'
-import { ToolsTable } from './tools-table.js'
+import { ToolsTable, toolOperations } from './tools-table.js'
 import { fulltextScorer, substringScorer } from './text-match.js'
 
 /** Options of the in-memory backend: the clock and the tombstone retention. */
@@ -212,12 +212,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): MemoryS
       return budgetedWrite({ table, now, write: run, remove }, write, budget)
     },
 
-    getTool: async (tool) => (assertOpen(), tools.get(tool)),
-    listTools: async () => (assertOpen(), tools.list()),
-    registerTool: async (record) => (assertOpen(), tools.register(record)),
-    putTool: async (record, options) => (assertOpen(), tools.put(record, options)),
-    appendAccessLog: async (records, keepRows) => (assertOpen(), tools.append(records, keepRows)),
-    readAccessLog: async (query) => (assertOpen(), tools.read(query)),
+    ...toolOperations(tools, assertOpen),
 
     async topEntries(filter, order, limit) {
       assertOpen()

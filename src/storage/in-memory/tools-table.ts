@@ -1,7 +1,7 @@
 /** The in-memory store's tool registry and cross-tool access log (migration 0004's tables in SQL). */
 import { versionConflict } from '../../errors/conflicts.js'
 import type { AccessLogQuery, CrossToolRead, LoggedRead, ToolRecord } from '../../domain/tools/tool-record.js'
-import type { WriteOptions } from '../memory-store.js'
+import type { MemoryStore, WriteOptions } from '../memory-store.js'
 
 export class ToolsTable {
   readonly #tools = new Map<string, ToolRecord>()
@@ -55,5 +55,19 @@ export class ToolsTable {
   clear(): void {
     this.#tools.clear()
     this.#log = []
+  }
+}
+
+/** The store members over `table`, each failing like the store once it is closed. */
+export function toolOperations(
+  table: ToolsTable, assertOpen: () => void,
+): Pick<MemoryStore, 'getTool' | 'listTools' | 'registerTool' | 'putTool' | 'appendAccessLog' | 'readAccessLog'> {
+  return {
+    getTool: async (tool) => (assertOpen(), table.get(tool)),
+    listTools: async () => (assertOpen(), table.list()),
+    registerTool: async (record) => (assertOpen(), table.register(record)),
+    putTool: async (record, options) => (assertOpen(), table.put(record, options)),
+    appendAccessLog: async (records, keepRows) => (assertOpen(), table.append(records, keepRows)),
+    readAccessLog: async (query) => (assertOpen(), table.read(query)),
   }
 }
