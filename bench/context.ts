@@ -75,8 +75,9 @@ import { explainCase, type Explained } from './context/explain.js'
 import { measure, type Result } from './context/measure.js'
 import { printExplains, report } from './context/report.js'
 import { seed, type SeedFacts } from './context/seed.js'
-import { BenchFailure, CASES, COMMON_WORD, RARE_WORD, TOOL, database, dbUrl, fmt, log, settings, started } from './context/settings.js'
+import { BenchFailure, CASES, COMMON_WORD, RARE_WORD, TOOL, database, dbUrl, log, settings, started } from './context/settings.js'
 import { migrate, withClient } from './db.js'
+import { fmt } from './shared/stats.js'
 
 const WATCHDOG_MS = 20 * 60_000
 

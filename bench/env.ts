@@ -31,6 +31,7 @@
  */
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { envFlag, envInt, envList } from './shared/env-options.js'
 
 export interface BenchEnv {
   quick: boolean
@@ -55,19 +56,6 @@ export interface BenchEnv {
   outDir: string
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number`)
-  const value = Number(raw)
-  if (value < min || value > max) throw new Error(`${name} must be between ${min} and ${max}`)
-  return value
-}
-
-function list(raw: string | undefined): string[] {
-  return (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0)
-}
-
 /** Refuse anything but loopback: the benchmark must only ever talk to this machine. */
 export function assertLoopbackUrl(url: string): void {
   const host = new URL(url).hostname
@@ -87,7 +75,7 @@ function benchRedisUrl(raw: string | undefined): string | null {
 }
 
 export function readBenchEnv(env: NodeJS.ProcessEnv = process.env): BenchEnv {
-  const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true'
+  const quick = envFlag('BENCH_QUICK', false, env)
   const pgBaseUrl = (env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '')
   assertLoopbackUrl(pgBaseUrl)
   if (new URL(pgBaseUrl).pathname.length > 1) throw new Error('BENCH_PG_URL must not name a database; use BENCH_DATABASE')
@@ -95,20 +83,20 @@ export function readBenchEnv(env: NodeJS.ProcessEnv = process.env): BenchEnv {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(database)) throw new Error('BENCH_DATABASE must be a plain lowercase identifier')
   return {
     quick,
-    durationSec: int(env, 'BENCH_DURATION', quick ? 3 : 10, 1, 120),
-    warmupSec: int(env, 'BENCH_WARMUP', quick ? 1 : 2, 0, 30),
-    connections: int(env, 'BENCH_CONNECTIONS', 50, 1, 1000),
-    probeConnections: int(env, 'BENCH_PROBE_CONNECTIONS', 4, 0, 1000),
-    rounds: int(env, 'BENCH_ROUNDS', quick ? 1 : 3, 1, 10),
-    entries: int(env, 'BENCH_ENTRIES', quick ? 100_000 : 1_000_000, 1000, 5_000_000),
+    durationSec: envInt('BENCH_DURATION', quick ? 3 : 10, 1, 120, env),
+    warmupSec: envInt('BENCH_WARMUP', quick ? 1 : 2, 0, 30, env),
+    connections: envInt('BENCH_CONNECTIONS', 50, 1, 1000, env),
+    probeConnections: envInt('BENCH_PROBE_CONNECTIONS', 4, 0, 1000, env),
+    rounds: envInt('BENCH_ROUNDS', quick ? 1 : 3, 1, 10, env),
+    entries: envInt('BENCH_ENTRIES', quick ? 100_000 : 1_000_000, 1000, 5_000_000, env),
     pgBaseUrl,
     database,
-    pgPool: int(env, 'BENCH_PG_POOL', 10, 1, 200),
-    readIds: int(env, 'BENCH_READ_IDS', 12_000, 1, 100_000),
+    pgPool: envInt('BENCH_PG_POOL', 10, 1, 200, env),
+    readIds: envInt('BENCH_READ_IDS', 12_000, 1, 100_000, env),
     redisUrl: benchRedisUrl(env.BENCH_REDIS_URL),
-    hotEntries: int(env, 'BENCH_HOT_ENTRIES', 64, 1, 1000),
+    hotEntries: envInt('BENCH_HOT_ENTRIES', 64, 1, 1000, env),
     build: env.BENCH_BUILD !== '0' && env.BENCH_BUILD !== 'false',
-    bareNamed: env.BENCH_BARE_NAMED === '1' || env.BENCH_BARE_NAMED === 'true',
+    bareNamed: envFlag('BENCH_BARE_NAMED', false, env),
     serviceNodeArgs: (env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter((a) => {
       if (a === '') return false
       if (!/^--[a-z0-9-]+(=[\w.-]+)?$/.test(a) || /^--(import|require|loader|experimental-loader|inspect)/.test(a)) {
@@ -116,8 +104,8 @@ export function readBenchEnv(env: NodeJS.ProcessEnv = process.env): BenchEnv {
       }
       return true
     }),
-    only: list(env.BENCH_ONLY),
-    profile: list(env.BENCH_PROFILE),
+    only: envList('BENCH_ONLY', env),
+    profile: envList('BENCH_PROFILE', env),
     outDir: env.BENCH_OUT ?? join(tmpdir(), 'mcpmem-bench'),
   }
 }

@@ -1,22 +1,11 @@
-// Seeded data of the graph benchmark (PRNG, vocabulary, entities), its /v1 call helper, seeding and the four operations.
+// Seeded data of the graph benchmark (vocabulary, entities), its /v1 call helper, seeding and the four operations.
 import type { App } from '../src/app.js'
 import { prefilterNeedle } from '../src/domain/graph/graph-search.js'
-import { BATCH, HEADERS, fmt, log, settings } from './graph.js'
+import { BATCH, HEADERS, log, settings } from './graph-settings.js'
+import { fmt, prng } from './shared/stats.js'
 import { COMMON_WORDS, TOPIC_WORDS } from './words.js'
 
 // ---------------------------------------------------------------------------------------- data
-
-/** mulberry32: a small seeded PRNG, so the data set is the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const ENTITY_TYPES = ['person', 'organization', 'project', 'place', 'event', 'concept']
 /**
@@ -188,3 +177,8 @@ export const ALL_OPERATIONS: Operation[] = [
     },
   },
 ]
+
+export const OPERATIONS = settings.only.length === 0 ? ALL_OPERATIONS : ALL_OPERATIONS.filter((op) => settings.only.includes(op.name))
+for (const name of settings.only) {
+  if (!ALL_OPERATIONS.some((op) => op.name === name)) throw new Error(`BENCH_GRAPH_ONLY: unknown operation ${name} (${ALL_OPERATIONS.map((op) => op.name).join(', ')})`)
+}

@@ -2,9 +2,10 @@
 import type { App } from '../src/app.js'
 import { postgresCpuDelta, readMachineCpuMs, readPostgresCpu } from './children.js'
 import { withClient } from './db.js'
-import { ALL_OPERATIONS, BenchFailure, call, prng, type Operation, type Phase } from './graph-data.js'
+import { ALL_OPERATIONS, BenchFailure, OPERATIONS, call, type Operation, type Phase } from './graph-data.js'
 import { hitText } from './graph-report.js'
-import { BATCH, OPERATIONS, TOOL, dbUrl, fmt, log, settings } from './graph.js'
+import { BATCH, TOOL, dbUrl, log, settings } from './graph-settings.js'
+import { fmt, percentile, prng } from './shared/stats.js'
 
 export interface Measurement {
   op: string
@@ -65,17 +66,6 @@ export async function drive(app: App, op: Operation, phase: Phase, seconds: numb
     }
   }))
   return { latencies, hits, seconds: (performance.now() - started) / 1000 }
-}
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 export async function countEntities(): Promise<number> {

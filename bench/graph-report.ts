@@ -1,10 +1,11 @@
 // Tables and diagnostics of the graph benchmark: rounds combined, the result tables, EXPLAIN of search_nodes and table facts.
-import pg from 'pg'
 import type { App } from '../src/app.js'
 import { withClient } from './db.js'
-import { call } from './graph-data.js'
-import { median, percentile, type Measurement } from './graph-measure.js'
-import { OPERATIONS, TARGET_RATIO, dbUrl, fmt, settings } from './graph.js'
+import { OPERATIONS, call } from './graph-data.js'
+import type { Measurement } from './graph-measure.js'
+import { TARGET_RATIO, dbUrl, settings } from './graph-settings.js'
+import { captureStatements } from './shared/pg-capture.js'
+import { fmt, median, percentile } from './shared/stats.js'
 
 /** The rounds of one operation at one size, combined. */
 interface Combined {
@@ -48,23 +49,7 @@ export const hitText = (hits: number, lookups: number) => (lookups === 0 ? '–'
  * (ANALYZE, BUFFERS) of each with its values, on a connection of our own.
  */
 export async function explainSearch(app: App, query: string): Promise<string> {
-  const captured: Array<{ text: string; values: unknown[] }> = []
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }
-  const original = proto.query
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    const [first, second] = args
-    if (typeof first === 'string') captured.push({ text: first, values: Array.isArray(second) ? second : [] })
-    else if (first && typeof first === 'object' && 'text' in first) {
-      const config = first as { text: string; values?: unknown[] }
-      captured.push({ text: config.text, values: config.values ?? (Array.isArray(second) ? second : []) })
-    }
-    return original.apply(this, args)
-  }
-  try {
-    await call(app, { method: 'GET', url: `/v1/search?query=${encodeURIComponent(query)}` })
-  } finally {
-    proto.query = original
-  }
+  const captured = await captureStatements(() => call(app, { method: 'GET', url: `/v1/search?query=${encodeURIComponent(query)}` }))
   // The candidate listing (the ILIKE prefilter); the other statements are the relation look-ups,
   // two per matched entity (tags kgf:/kgt:), which are only counted.
   const statements = captured.filter((s) => /ILIKE/i.test(s.text))
@@ -78,7 +63,6 @@ export async function explainSearch(app: App, query: string): Promise<string> {
     return parts.join('\n\n')
   })
 }
-
 
 export async function tableFacts(): Promise<string> {
   return withClient(dbUrl, async (client) => {

@@ -44,69 +44,22 @@
  *   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432   (loopback only)
  *   BENCH_KEEP=1                  keep the database at the end (default: dropped)
  *   CACHE_MAX_ENTRIES, PG_POOL_MAX   passed to the service config when set (defaults 10,000 and 10)
+ *
+ * This file is the entry point (main); the parts: graph-settings.ts (settings, constants, logging), graph-data.ts
+ * (seeded data, the /v1 calls, seeding, the operations), graph-measure.ts (loops, CPU and cache sampling, rounds,
+ * restore) and graph-report.ts (tables, EXPLAIN of search_nodes, table facts).
  */
 import { cpus, loadavg, totalmem } from 'node:os'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config/load-config.js'
 import { recreateDatabase, withClient } from './db.js'
-import { assertLoopbackUrl } from './env.js'
-import { ALL_OPERATIONS, BenchFailure, RARE_WORDS, checkVocabulary, entityName, pad, seed, type Phase } from './graph-data.js'
+import { ALL_OPERATIONS, BenchFailure, OPERATIONS, RARE_WORDS, checkVocabulary, entityName, pad, seed, type Phase } from './graph-data.js'
 import { countEntities, drive, maintain, measureRound, restore, type Measurement } from './graph-measure.js'
 import { explainSearch, report, tableFacts } from './graph-report.js'
+import { BATCH, TARGET_RATIO, TOOL, dbUrl, log, settings } from './graph-settings.js'
+import { fmt } from './shared/stats.js'
 
-export const TOOL = 'bench-graph'
-export const HEADERS = { 'x-memory-tool': TOOL }
-export const TARGET_RATIO = 0.8
-export const BATCH = 1000
 const WATCHDOG_MS = 60 * 60_000
-
-// ---------------------------------------------------------------------------------------- settings
-
-function int(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number`)
-  const value = Number(raw)
-  if (value < min || value > max) throw new Error(`${name} must be between ${min} and ${max}`)
-  return value
-}
-const list = (raw: string | undefined) => (raw ?? '').split(',').map((v) => v.trim()).filter((v) => v.length > 0)
-const flag = (name: string, fallback: boolean) => {
-  const raw = process.env[name]
-  return raw === undefined || raw === '' ? fallback : raw === '1' || raw === 'true'
-}
-
-const quick = flag('BENCH_QUICK', false)
-export const settings = {
-  quick,
-  seconds: int('BENCH_GRAPH_SECONDS', quick ? 3 : 10, 1, 120),
-  warmup: int('BENCH_GRAPH_WARMUP', quick ? 1 : 2, 0, 30),
-  firstWarmup: int('BENCH_GRAPH_FIRST_WARMUP', quick ? 2 : 5, 0, 60),
-  concurrency: int('BENCH_GRAPH_CONCURRENCY', 8, 1, 256),
-  small: int('BENCH_GRAPH_SMALL', 1000, 300, 1_000_000),
-  large: int('BENCH_GRAPH_LARGE', quick ? 20_000 : 100_000, 200, 1_000_000),
-  seedParallel: int('BENCH_GRAPH_SEED_PARALLEL', 8, 1, 32),
-  analyze: flag('BENCH_GRAPH_ANALYZE', true),
-  explain: flag('BENCH_GRAPH_EXPLAIN', true),
-  rounds: int('BENCH_GRAPH_ROUNDS', quick ? 1 : 3, 1, 10),
-  only: list(process.env.BENCH_GRAPH_ONLY),
-  queries: list(process.env.BENCH_GRAPH_QUERIES),
-  keep: flag('BENCH_KEEP', false),
-  database: process.env.BENCH_GRAPH_DATABASE || 'mcpmem_bench_graph',
-  pgBaseUrl: (process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, ''),
-}
-if (settings.large <= settings.small) throw new Error('BENCH_GRAPH_LARGE must be larger than BENCH_GRAPH_SMALL')
-if (!/^mcpmem_bench[a-z0-9_]*$/.test(settings.database)) throw new Error('BENCH_GRAPH_DATABASE must start with mcpmem_bench (it is dropped)')
-assertLoopbackUrl(settings.pgBaseUrl)
-export const dbUrl = `${settings.pgBaseUrl}/${settings.database}`
-
-export const log = (message: string) => console.log(`[bench:graph ${new Date().toISOString().slice(11, 19)}] ${message}`)
-export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-
-export const OPERATIONS = settings.only.length === 0 ? ALL_OPERATIONS : ALL_OPERATIONS.filter((op) => settings.only.includes(op.name))
-for (const name of settings.only) {
-  if (!ALL_OPERATIONS.some((op) => op.name === name)) throw new Error(`BENCH_GRAPH_ONLY: unknown operation ${name} (${ALL_OPERATIONS.map((op) => op.name).join(', ')})`)
-}
 
 // ---------------------------------------------------------------------------------------- main
 
@@ -119,7 +72,7 @@ async function main(): Promise<number> {
   watchdog.unref()
 
   const loadStart = loadavg()
-  log(`${quick ? 'QUICK mode: ' : ''}${settings.seconds} s per operation (+${settings.warmup} s warm-up), ${settings.rounds} round(s), ${settings.concurrency} loops, ` +
+  log(`${settings.quick ? 'QUICK mode: ' : ''}${settings.seconds} s per operation (+${settings.warmup} s warm-up), ${settings.rounds} round(s), ${settings.concurrency} loops, ` +
     `${fmt(settings.small)} then ${fmt(settings.large)} entities, database ${settings.database}`)
   log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ` +
     `load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`)

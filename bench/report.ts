@@ -1,6 +1,7 @@
 /** Results table, ratios and pass/miss against the performance targets (design §11). */
 import type autocannon from 'autocannon'
 import type { Scenario } from './scenarios.js'
+import { fmt, median } from './shared/stats.js'
 
 export interface Measurement {
   name: string
@@ -106,14 +107,8 @@ export interface Target {
 }
 
 const MB = 1024 * 1024
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
 const SHARED_CORES = 0.25
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2
-}
 /** `read`, `read#2`, … → round 1, 2, …; other names → null. */
 function roundOf(name: string, base: string): number | null {
   if (name === base) return 1

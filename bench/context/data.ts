@@ -1,26 +1,15 @@
-// The generated data set of the context benchmark: a seeded PRNG, English-like texts from words.ts, UUIDv7 ids and
+// The generated data set of the context benchmark: English-like texts from words.ts, UUIDv7 ids and
 // the rows as the service stores them.
 import { createHash } from 'node:crypto'
 import type { compressionPolicy } from '../../src/compression/content-codec.js'
 import type { TokenCounter } from '../../src/domain/memory/token-counter.js'
 import { storeContent } from '../../src/storage/sql/stored-content.js'
+import { prng } from '../shared/stats.js'
 import { COMMON_WORDS, SEED_TAGS, SEED_TYPES, TOPIC_WORDS } from '../words.js'
 import { COMMON_WORD, RARE_ENTRIES, RARE_WORD, settings } from './settings.js'
 
 const DAY_MS = 86_400_000
 const SPAN_MS = 90 * DAY_MS
-
-/** mulberry32: a small seeded PRNG, so the data set is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export function checkVocabulary(): void {
   for (const w of [...COMMON_WORDS, ...TOPIC_WORDS]) {

@@ -1,10 +1,11 @@
 // EXPLAIN of the context benchmark: the statements of one request, captured from pg's Client.query, each run
 // again under EXPLAIN (ANALYZE, BUFFERS), and the plan nodes that do unbounded work flagged.
-import pg from 'pg'
 import type { App } from '../../src/app.js'
 import { withClient } from '../db.js'
+import { captureStatements } from '../shared/pg-capture.js'
+import { fmt } from '../shared/stats.js'
 import { contextCall } from './measure.js'
-import { dbUrl, fmt, type Case } from './settings.js'
+import { dbUrl, type Case } from './settings.js'
 
 export interface Explained { case: string; size: number; statement: number; text: string; values: unknown[]; plan: string; flags: string[]; executionMs: number }
 
@@ -37,23 +38,7 @@ function planFlags(node: PlanNode, out: string[] = []): string[] {
 
 /** The statements of one request (captured from pg's Client.query), each EXPLAIN (ANALYZE, BUFFERS)-ed. */
 export async function explainCase(app: App, c: Case, size: number): Promise<Explained[]> {
-  const captured: Array<{ text: string; values: unknown[] }> = []
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }
-  const original = proto.query
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    const [first, second] = args
-    if (typeof first === 'string') captured.push({ text: first, values: Array.isArray(second) ? second : [] })
-    else if (first && typeof first === 'object' && 'text' in first) {
-      const config = first as { text: string; values?: unknown[] }
-      captured.push({ text: config.text, values: config.values ?? (Array.isArray(second) ? second : []) })
-    }
-    return original.apply(this, args)
-  }
-  try {
-    await contextCall(app, c)
-  } finally {
-    proto.query = original
-  }
+  const captured = await captureStatements(() => contextCall(app, c))
   const reads = captured.filter((s) => /^\s*(SELECT|WITH)\b/i.test(s.text) && /\bmemories\b/.test(s.text))
   return withClient(dbUrl, async (client) => {
     const out: Explained[] = []

@@ -2,7 +2,8 @@
 // (latency percentiles, CPU per request) and the closed-loop throughput phase.
 import type { App } from '../../src/app.js'
 import { postgresCpuDelta, readMachineCpuMs, readPostgresCpu } from '../children.js'
-import { BenchFailure, HEADERS, RARE_WORD, database, fmt, log, settings, type Case } from './settings.js'
+import { fmt, percentile } from '../shared/stats.js'
+import { BenchFailure, HEADERS, RARE_WORD, database, log, settings, type Case } from './settings.js'
 
 interface ContextAnswer {
   items: Array<{ entry: { id: string; content: string }; score: number; tokens: number }>
@@ -24,11 +25,6 @@ export async function contextCall(app: App, c: Case): Promise<Shape> {
     items: answer.items.length, totalTokens: answer.totalTokens, candidates: answer.candidates,
     rareItems: answer.items.filter((i) => i.entry.content.toLowerCase().includes(RARE_WORD)).length, bytes: response.rawPayload.length,
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
 }
 
 function cpuSample() {

@@ -1,8 +1,9 @@
 // Reporting of the context benchmark: the EXPLAIN section and the results tables.
+import { fmt } from '../shared/stats.js'
 import { FLAG_ROWS, type Explained } from './explain.js'
 import type { Result } from './measure.js'
 import type { SeedFacts } from './seed.js'
-import { CASES, COMMON_WORD, OTHER_TOOL, RARE_WORD, fmt, settings } from './settings.js'
+import { CASES, COMMON_WORD, OTHER_TOOL, RARE_WORD, settings } from './settings.js'
 
 /** A statement for printing: the long column list shortened. */
 function shortSql(text: string): string {

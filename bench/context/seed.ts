@@ -3,8 +3,9 @@
 import type { compressionPolicy } from '../../src/compression/content-codec.js'
 import type { TokenCounter } from '../../src/domain/memory/token-counter.js'
 import { withClient } from '../db.js'
+import { fmt } from '../shared/stats.js'
 import { generate, type SeedRow } from './data.js'
-import { BenchFailure, COMMON_WORD, OTHER_TOOL, RARE_ENTRIES, RARE_WORD, TOOL, dbUrl, fmt, log, settings } from './settings.js'
+import { BenchFailure, COMMON_WORD, OTHER_TOOL, RARE_ENTRIES, RARE_WORD, TOOL, dbUrl, log, settings } from './settings.js'
 
 const BATCH_ROWS = 2_000
 const LOADERS = 2

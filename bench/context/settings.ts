@@ -2,6 +2,7 @@
 // fresh database's name, logging and the cases.
 import { randomBytes } from 'node:crypto'
 import { assertLoopbackUrl } from '../env.js'
+import { envFlag, envInt, envList } from '../shared/env-options.js'
 
 export const TOOL = 'bench-context'
 export const HEADERS = { 'x-memory-tool': TOOL, 'content-type': 'application/json' }
@@ -13,32 +14,20 @@ export const OTHER_TOOL = 'bench-context-other'
 
 // ---------------------------------------------------------------------------------------- settings
 
-function int(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number`)
-  const value = Number(raw)
-  if (value < min || value > max) throw new Error(`${name} must be between ${min} and ${max}`)
-  return value
-}
-const flag = (name: string, fallback: boolean) => {
-  const raw = process.env[name]
-  return raw === undefined || raw === '' ? fallback : raw === '1' || raw === 'true'
-}
-const quick = flag('BENCH_QUICK', false)
+const quick = envFlag('BENCH_QUICK', false)
 export const settings = {
   quick,
-  small: int('BENCH_CONTEXT_SMALL', 1000, 200, 1_000_000),
-  large: int('BENCH_CONTEXT_LARGE', quick ? 20_000 : 100_000, 201, 1_000_000),
-  requests: int('BENCH_CONTEXT_REQUESTS', quick ? 100 : 300, 20, 5_000),
-  warmup: int('BENCH_CONTEXT_WARMUP', quick ? 10 : 30, 0, 1_000),
-  seconds: int('BENCH_CONTEXT_SECONDS', quick ? 2 : 5, 0, 60),
-  concurrency: int('BENCH_CONTEXT_CONCURRENCY', 8, 1, 256),
-  sharedPercent: int('BENCH_CONTEXT_SHARED', 20, 0, 100),
-  otherTool: int('BENCH_CONTEXT_OTHER_TOOL', 0, 0, 1_000_000),
-  explain: flag('BENCH_CONTEXT_EXPLAIN', true),
-  only: (process.env.BENCH_CONTEXT_ONLY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
-  keep: flag('BENCH_KEEP', false),
+  small: envInt('BENCH_CONTEXT_SMALL', 1000, 200, 1_000_000),
+  large: envInt('BENCH_CONTEXT_LARGE', quick ? 20_000 : 100_000, 201, 1_000_000),
+  requests: envInt('BENCH_CONTEXT_REQUESTS', quick ? 100 : 300, 20, 5_000),
+  warmup: envInt('BENCH_CONTEXT_WARMUP', quick ? 10 : 30, 0, 1_000),
+  seconds: envInt('BENCH_CONTEXT_SECONDS', quick ? 2 : 5, 0, 60),
+  concurrency: envInt('BENCH_CONTEXT_CONCURRENCY', 8, 1, 256),
+  sharedPercent: envInt('BENCH_CONTEXT_SHARED', 20, 0, 100),
+  otherTool: envInt('BENCH_CONTEXT_OTHER_TOOL', 0, 0, 1_000_000),
+  explain: envFlag('BENCH_CONTEXT_EXPLAIN', true),
+  only: envList('BENCH_CONTEXT_ONLY'),
+  keep: envFlag('BENCH_KEEP', false),
   pgBaseUrl: (process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, ''),
   out: process.env.BENCH_OUT || '/tmp/mcpmem-bench',
 }
@@ -50,7 +39,6 @@ export const dbUrl = `${settings.pgBaseUrl}/${database}`
 export const started = performance.now()
 export const log = (message: string) =>
   console.log(`[bench:context ${new Date().toISOString().slice(11, 19)} +${((performance.now() - started) / 1000).toFixed(0)}s] ${message}`)
-export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 
 export class BenchFailure extends Error {}
 

@@ -4,6 +4,8 @@
  * record into these objects.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { SHADOW_RESULTS } from '../traffic/shadow-reader.js'
+import { ROLLBACK_REASONS } from '../traffic/traffic-controller.js'
 import { createToolMetrics } from './tool-metrics.js'
 import { createTrafficMetrics } from './traffic-metrics.js'
 
@@ -15,7 +17,7 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export function createMetrics(registry: Registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX })
   const registers = [registry]
-  return {
+  const metrics = {
     registry,
     httpRequestDuration: new Histogram({
       name: `${METRIC_PREFIX}http_request_duration_seconds`,
@@ -106,6 +108,12 @@ export function createMetrics(registry: Registry = new Registry()) {
     ...createTrafficMetrics(registry, METRIC_PREFIX),
     ...createToolMetrics(registry, METRIC_PREFIX),
   }
+  // Counters whose labels are known in advance start at 0, so that a first event is an increase
+  // that rate()/increase() can see (a series born at 1 looks like no change).
+  for (const result of ['ok', 'error']) metrics.batchOperations.inc({ result }, 0)
+  for (const result of SHADOW_RESULTS) metrics.shadowCompares.inc({ result }, 0)
+  for (const reason of ROLLBACK_REASONS) metrics.trafficRollbacks.inc({ reason }, 0)
+  return metrics
 }
 
 export type Metrics = ReturnType<typeof createMetrics>

@@ -13,7 +13,8 @@ import type { Page } from '../storage/memory-store.js'
 import type { Side } from './routing.js'
 import { otherSide } from './routing.js'
 
-export type ShadowResult = 'match' | 'mismatch' | 'transient' | 'error' | 'timeout' | 'skipped'
+export const SHADOW_RESULTS = ['match', 'mismatch', 'transient', 'error', 'timeout', 'skipped'] as const
+export type ShadowResult = (typeof SHADOW_RESULTS)[number]
 
 export interface ShadowOptions {
   deadlineMs: number

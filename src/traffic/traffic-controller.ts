@@ -8,9 +8,12 @@
  * fingerprint), because flapping between stages is worse than staying safe. A failing guard can
  * step back again from the latched stage.
  */
-import type { GuardEvaluation, GuardReason, TrafficGuard } from './traffic-guard.js'
+import { GUARD_REASONS, type GuardEvaluation, type GuardReason, type TrafficGuard } from './traffic-guard.js'
 import type { ConfiguredTraffic, TrafficLog, TrafficRejection } from './traffic-config-source.js'
 import { type Stage, stageIndex, stepBackStage, towardBlue, type TrafficSettings } from './stages.js'
+
+/** Every reason a rollback is counted under (`traffic_rollbacks_total{reason}`). */
+export const ROLLBACK_REASONS = [...GUARD_REASONS, 'kill_switch'] as const
 
 export interface ConfigSource {
   current(): ConfiguredTraffic

@@ -22,7 +22,8 @@
  */
 
 export type GuardOutcome = 'pass' | 'hold' | 'fail'
-export type GuardReason = 'error_ratio' | 'latency_ratio' | 'mismatch_ratio'
+export const GUARD_REASONS = ['error_ratio', 'latency_ratio', 'mismatch_ratio'] as const
+export type GuardReason = (typeof GUARD_REASONS)[number]
 
 export interface GuardThresholds {
   windowMs: number
