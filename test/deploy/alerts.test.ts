@@ -126,3 +126,9 @@ t.test('the memory-limit constant of the RSS alert matches the Kubernetes manife
   t.ok(limits.length > 0, 'a Deployment in deploy/k8s sets a memory limit')
   for (const limit of limits) t.equal(quantityBytes(limit), bytes, `limit ${limit} equals the alert's constant`)
 })
+
+t.test('every runbook link lands on a section of docs/troubleshooting.md', async (t) => {
+  const doc = readFileSync(join(REPO_ROOT, 'docs/troubleshooting.md'), 'utf8')
+  const anchors = new Set([...doc.matchAll(/^#{2,4} +(\S+)\s*$/gm)].map((m) => m[1]!.toLowerCase()))
+  for (const name of ALERT_NAMES) t.ok(anchors.has(name.toLowerCase()), `docs/troubleshooting.md has a "### ${name}" section`)
+})
