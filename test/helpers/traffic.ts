@@ -134,6 +134,15 @@ export const LATE_STAGE_RUNS: ReadonlyArray<{ label: string; settings: TrafficSe
 export const SPLIT_SUITE_RUNS = [...EARLY_STAGE_RUNS, ...LATE_STAGE_RUNS]
 
 /**
+ * The runs repeated on two real Postgres databases: every routing the split has (blue primary with
+ * dual-write and with shadow reads, mixed per-id routing, green primary, green only). `off` (all
+ * blue, no split logic) and `rampdown` (live's routing with other dials) run in memory only
+ * (traffic-split-conformance.test.ts), which keeps the suite's time in check.
+ */
+export const POSTGRES_EARLY_RUNS = EARLY_STAGE_RUNS.filter((run) => run.label !== 'off')
+export const POSTGRES_LATE_RUNS = LATE_STAGE_RUNS.filter((run) => run.label !== 'rampdown')
+
+/**
  * Register the conformance suite over TrafficSplitStore for each of `runs`, blue and green each in
  * its own fresh Postgres database (a schema per store), under one parent test named `name`.
  */

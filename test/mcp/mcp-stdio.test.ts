@@ -45,10 +45,13 @@ async function readGraph(client: Client): Promise<KnowledgeGraph> {
 
 t.test('the scenario over stdio answers exactly as over /mcp', async (t) => {
   const app = await buildTestApp(t, { ACCESS_FLUSH_SECONDS: '3600' })
-  const overHttp = await runScenario(await httpClient(t, await serveMcp(t, app)))
+  const http = await httpClient(t, await serveMcp(t, app))
+  const httpTools = (await http.listTools()).tools.map((tool) => tool.name).sort()
+  const overHttp = await runScenario(http)
   const { client, stderr } = await stdioClient(t, { STORE_URL: 'memory://' })
   t.match(client.getServerVersion(), { name: 'mcp-memory' })
-  t.equal((await client.listTools()).tools.length, 15, 'the same fifteen tools')
+  t.same((await client.listTools()).tools.map((tool) => tool.name).sort(), httpTools, 'the same tools as over /mcp')
+  t.equal(httpTools.length, 16, 'nine graph tools, six memory tools and memory_context')
   const overStdio = await runScenario(client)
   t.equal(overStdio.length, overHttp.length)
   t.same(overStdio, overHttp, 'identical transcripts')

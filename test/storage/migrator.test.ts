@@ -97,7 +97,7 @@ t.test('on Postgres', { skip: unavailable ?? false }, async (t) => {
       "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1",
     )
     t.same(tables.rows.map((r) => r.name), [
-      'idempotency_keys', 'memories', 'memory_tombstones', 'mirror_outbox', 'schema_migrations',
+      'idempotency_keys', 'memories', 'memory_access_log', 'memory_tombstones', 'memory_tools', 'mirror_outbox', 'schema_migrations',
     ])
     t.same(await migrate(db), { applied: [] }, 're-run is a no-op')
     await assertSchemaCurrent(db)

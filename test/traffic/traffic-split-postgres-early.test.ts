@@ -6,6 +6,6 @@
  */
 import t from 'tap'
 import { postgresUnavailable } from '../helpers/services.js'
-import { EARLY_STAGE_RUNS, splitPostgresSuite } from '../helpers/traffic.js'
+import { POSTGRES_EARLY_RUNS, splitPostgresSuite } from '../helpers/traffic.js'
 
-splitPostgresSuite(t, 'traffic split conformance on two Postgres databases, early stages', 'split', EARLY_STAGE_RUNS, (await postgresUnavailable()) ?? false)
+splitPostgresSuite(t, 'traffic split conformance on two Postgres databases, early stages', 'split', POSTGRES_EARLY_RUNS, (await postgresUnavailable()) ?? false)
