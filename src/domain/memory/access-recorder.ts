@@ -4,7 +4,7 @@
  * counts for the next attempt, bounded by `maxPending` distinct entries (beyond it, new entries
  * are not tracked until the next flush: statistics may lag, reads never wait).
  */
-import { PeriodicFlush } from '../../shared/periodic-flush.js'
+import { PeriodicBatch } from '../../shared/periodic-batch.js'
 
 export interface AccessRecord {
   tool: string
@@ -27,15 +27,14 @@ export interface AccessRecorderOptions {
   onError?: (err: unknown) => void
 }
 
-export class AccessRecorder {
+export class AccessRecorder extends PeriodicBatch {
   private pending = new Map<string, AccessRecord>()
-  private readonly periodic: PeriodicFlush
 
   constructor(
     private readonly sink: AccessSink,
     private readonly options: AccessRecorderOptions,
   ) {
-    this.periodic = new PeriodicFlush(options.intervalMs, () => this.doFlush())
+    super(options.intervalMs)
   }
 
   /** Note one read of (tool, id). Synchronous and allocation-light: on the request path. */
@@ -51,21 +50,8 @@ export class AccessRecorder {
     }
   }
 
-  start(): void {
-    this.periodic.start()
-  }
-
-  /** Write the pending counts; concurrent calls share one flush. */
-  flush(): Promise<void> {
-    return this.periodic.flush()
-  }
-
-  /** Stop the timer and write what is pending. */
-  stop(): Promise<void> {
-    return this.periodic.stop()
-  }
-
-  private async doFlush(): Promise<void> {
+  /** Write the pending counts (`flush()`, the timer, `stop()`). */
+  protected async writeBatch(): Promise<void> {
     if (this.pending.size === 0) return
     const batch = this.pending
     this.pending = new Map()

@@ -6,7 +6,7 @@
  * lag and, past `maxPending` unwritten reads, drop the surplus (counted in `dropped`), but it never
  * slows a read down.
  */
-import { PeriodicFlush } from '../../shared/periodic-flush.js'
+import { PeriodicBatch } from '../../shared/periodic-batch.js'
 import type { MemoryStore } from '../../storage/memory-store.js'
 import type { MemoryEntry } from '../memory/memory-entry.js'
 import type { CrossToolRead } from './tool-record.js'
@@ -22,9 +22,8 @@ export interface CrossToolReadLogOptions {
   onError?: (err: unknown) => void
 }
 
-export class CrossToolReadLog {
+export class CrossToolReadLog extends PeriodicBatch {
   private pending: CrossToolRead[] = []
-  private readonly periodic: PeriodicFlush
   /** Reads not logged because too many were waiting. */
   dropped = 0
 
@@ -32,7 +31,7 @@ export class CrossToolReadLog {
     private readonly store: Pick<MemoryStore, 'appendAccessLog'>,
     private readonly options: CrossToolReadLogOptions,
   ) {
-    this.periodic = new PeriodicFlush(options.intervalMs, () => this.write())
+    super(options.intervalMs)
   }
 
   /** Note the entries of `entries` that `reader` does not own. */
@@ -47,20 +46,8 @@ export class CrossToolReadLog {
     }
   }
 
-  start(): void {
-    this.periodic.start()
-  }
-
-  /** Write what is pending; concurrent calls share one flush. A failed batch is retried next time. */
-  flush(): Promise<void> {
-    return this.periodic.flush()
-  }
-
-  stop(): Promise<void> {
-    return this.periodic.stop()
-  }
-
-  private async write(): Promise<void> {
+  /** Write what is pending (`flush()`, the timer, `stop()`); a failed batch is retried next time. */
+  protected async writeBatch(): Promise<void> {
     if (this.pending.length === 0) return
     const batch = this.pending
     this.pending = []
