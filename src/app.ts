@@ -9,7 +9,6 @@ import { validatorCompiler } from 'fastify-type-provider-zod'
 import { randomUUID } from 'node:crypto'
 import type { Config } from './config/config.schema.js'
 import type { MemoryManager } from './domain/memory/memory-manager.js'
-import type { MemoryEntry } from './domain/memory/memory-entry.js'
 import { AccessRecorder } from './domain/memory/access-recorder.js'
 import docs from './http/plugins/docs.js'
 import errorHandler, { frameworkErrorHandler } from './http/plugins/error-handler.js'
@@ -32,9 +31,6 @@ import { accessLogRoutes } from './http/admin/access-log-routes.js'
 import { toolRoutes } from './http/v2/tools.routes.js'
 import type { MemoryStore } from './storage/memory-store.js'
 import { ExpirySweeper } from './storage/expiry-sweeper.js'
-
-/** Content above this size counts in `large_entries_total`. */
-export const LARGE_ENTRY_BYTES = 100 * 1024
 
 export interface AppDeps {
   /**
@@ -166,9 +162,6 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps = {}): Pr
     manager,
     authenticate,
     idempotencyTtlMs: config.IDEMPOTENCY_TTL_SECONDS * 1000,
-    onWrite: (entry: MemoryEntry) => {
-      if (Buffer.byteLength(entry.content, 'utf8') > LARGE_ENTRY_BYTES) metrics.largeEntries.inc()
-    },
     onBatchResult: (ok: boolean) => metrics.batchOperations.inc({ result: ok ? 'ok' : 'error' }),
     context,
     onPacked: (truncated: boolean) => metrics.contextRequests.inc({ truncated: String(truncated) }),

@@ -16,6 +16,9 @@ import { ToolRegistry } from './domain/tools/tool-registry.js'
 import type { Metrics } from './metrics/create-metrics.js'
 import type { MemoryStore } from './storage/memory-store.js'
 
+/** Content above this size counts in `large_entries_total` (from /v2, /v1 and MCP alike). */
+export const LARGE_ENTRY_BYTES = 100 * 1024
+
 export interface Domain {
   manager: MemoryManager
   graph: GraphService
@@ -77,6 +80,9 @@ export async function composeDomain(
       registry,
       onRead: options.onRead,
       onCrossToolRead: (reader, entries, via) => crossToolReads.record(reader, entries, via),
+      onWritten: (entry) => {
+        if (metrics && Buffer.byteLength(entry.content, 'utf8') > LARGE_ENTRY_BYTES) metrics.largeEntries.inc()
+      },
       onEvicted: (tool, count) => metrics?.budgetEvictions.inc({ tool }, count),
       onBudgetRefused: (tool, reason) => metrics?.budgetRejections.inc({ tool, reason }),
     },

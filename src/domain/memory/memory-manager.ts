@@ -7,7 +7,7 @@
 import { AppError } from '../../errors/app-error.js'
 import { parseOrThrow } from '../../errors/zod-issues.js'
 import type { EntryFilter, MemoryStore, Page, SearchHit, SearchMode, StoreStats } from '../../storage/memory-store.js'
-import { BudgetedWriter, withDefaultTtl, type WriteOutcome } from '../tools/budgeted-writer.js'
+import { type BudgetHooks, BudgetedWriter, withDefaultTtl, type WriteOutcome } from '../tools/budgeted-writer.js'
 import { ToolRegistry } from '../tools/tool-registry.js'
 
 export type { WriteOutcome } from '../tools/budgeted-writer.js'
@@ -36,16 +36,14 @@ export interface SearchQuery extends ListQuery {
 /** How often a PATCH without If-Match re-reads and retries after losing a race (jittered backoff). */
 const PATCH_RETRIES = 10
 
-export interface ManagerHooks {
+/** What the manager tells the rest of the service (metrics, access statistics, the access log). */
+export interface ManagerHooks extends BudgetHooks {
   /** Told of every single-entry read (access statistics, batched elsewhere). */
   onRead?: (entry: MemoryEntry) => void
   /** Told of entries a caller read that another tool owns (the cross-tool access log). */
   onCrossToolRead?: (reader: string, entries: readonly MemoryEntry[], via: string) => void
   /** Budgets, default TTLs, read grants. @default a registry with no budgets, refreshed every second */
   registry?: ToolRegistry
-  /** Told of each budgeted write that evicted entries, and of each one refused by the budget. */
-  onEvicted?: (tool: string, count: number) => void
-  onBudgetRefused?: (tool: string, code: string) => void
 }
 
 export class MemoryManager {

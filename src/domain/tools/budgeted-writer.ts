@@ -5,6 +5,7 @@
  */
 import { AppError } from '../../errors/app-error.js'
 import type { BudgetedWrite, CreateResult, MemoryStore } from '../../storage/memory-store.js'
+import type { MemoryEntry } from '../memory/memory-entry.js'
 import type { MemoryInput } from '../memory/memory-input.js'
 import { budgetOf, type ToolRecord } from './tool-record.js'
 
@@ -14,6 +15,8 @@ export interface WriteOutcome extends CreateResult {
 }
 
 export interface BudgetHooks {
+  /** Told of every entry a write stored (not of dedupe hits): metrics such as large entries. */
+  onWritten?: (entry: MemoryEntry) => void
   /** Told of each budgeted write that evicted entries, and of each one refused by the budget. */
   onEvicted?: (tool: string, count: number) => void
   onBudgetRefused?: (tool: string, code: string) => void
@@ -26,6 +29,12 @@ export class BudgetedWriter {
   ) {}
 
   async write(tool: ToolRecord, write: BudgetedWrite): Promise<WriteOutcome> {
+    const outcome = await this.run(tool, write)
+    if (outcome.created || write.op !== 'create') this.hooks.onWritten?.(outcome.entry)
+    return outcome
+  }
+
+  private async run(tool: ToolRecord, write: BudgetedWrite): Promise<WriteOutcome> {
     const budget = budgetOf(tool)
     if (budget === null) {
       if (write.op === 'create') return { ...(await this.store.create(write.entry, write.options)), evicted: [] }

@@ -14,7 +14,7 @@ import type { V2Options } from './v2-options.js'
 type Result = { status: number; entry?: ReturnType<typeof toWire>; deduplicated?: boolean; problem?: ReturnType<typeof toProblem> }
 
 export const batchRoutes: FastifyPluginAsyncZod<V2Options & { onBatchResult: (ok: boolean) => void }> = async (app, options) => {
-  const { manager, idempotencyTtlMs, onWrite, onBatchResult } = options
+  const { manager, idempotencyTtlMs, onBatchResult } = options
   app.post('/memories/batch', {
     schema: {
       tags: ['memories'], summary: 'Run several operations; per-operation results',
@@ -27,7 +27,6 @@ export const batchRoutes: FastifyPluginAsyncZod<V2Options & { onBatchResult: (ok
       for (const op of request.body.operations) {
         try {
           const result = await runOne(manager, request.caller, op)
-          if (result.entry && (result.status === 201 || (op.op !== 'get' && op.op !== 'create'))) onWrite(result.entry)
           const evicted = 'evicted' in result && result.evicted && result.evicted.length > 0 ? { evicted: result.evicted } : {}
           results.push({ ...result, entry: result.entry ? { ...toWire(result.entry), ...evicted } : undefined })
           onBatchResult(true)

@@ -11,7 +11,7 @@ import type { V2Options } from './v2-options.js'
 const tags = ['memories by key']
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 412: ProblemSchema, 413: ProblemSchema }
 
-export const byKeyRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { manager, onWrite }) => {
+export const byKeyRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { manager }) => {
   app.get('/memories/by-key/:key', {
     schema: { tags, summary: 'Read the caller\'s memory with this key', params: KeyParamsSchema, response: { 200: MemoryEntryWireSchema, ...errors } },
   }, async (request, reply) => {
@@ -31,7 +31,6 @@ export const byKeyRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { manag
     const pre = writePrecondition(headers['if-match'], headers['if-none-match'])
     const outcome = await manager.putByKey(caller, params.key, body, pre)
     const { entry, created } = outcome
-    onWrite(entry)
     void reply.code(created ? 201 : 200).header('etag', identityTag(entry))
     if (created) void reply.header('location', `/v2/memories/${entry.id}`)
     return toWrittenWire(outcome)

@@ -12,7 +12,7 @@ import type { V2Options } from './v2-options.js'
 const tags = ['memories']
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 412: ProblemSchema, 413: ProblemSchema }
 
-export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { manager, idempotencyTtlMs, onWrite }) => {
+export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { manager, idempotencyTtlMs }) => {
   app.post('/memories', {
     schema: {
       tags, summary: 'Create a memory (deduplicated on type + content for keyless entries)',
@@ -23,7 +23,6 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
     withIdempotency(manager.store, request, reply, idempotencyTtlMs, async () => {
       const outcome = await manager.create(request.caller, request.body)
       const { entry, created } = outcome
-      if (created) onWrite(entry)
       const headers: Record<string, string> = { location: `/v2/memories/${entry.id}`, etag: versionTag(entry) }
       if (!created) headers['memory-deduplicated'] = 'true'
       return { status: created ? 201 : 200, headers, body: toWrittenWire(outcome) }
@@ -64,7 +63,6 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
   }, async (request, reply) => {
     const pre = writePrecondition(request.headers['if-match'])
     const outcome = await manager.replace(request.caller, request.params.id, request.body, pre)
-    onWrite(outcome.entry)
     void reply.header('etag', versionTag(outcome.entry))
     return toWrittenWire(outcome)
   })
@@ -79,7 +77,6 @@ export const memoriesRoutes: FastifyPluginAsyncZod<V2Options> = async (app, { ma
   }, async (request, reply) => {
     const pre = writePrecondition(request.headers['if-match'])
     const outcome = await manager.patch(request.caller, request.params.id, request.body, pre)
-    onWrite(outcome.entry)
     void reply.header('etag', versionTag(outcome.entry))
     return toWrittenWire(outcome)
   })
