@@ -50,7 +50,8 @@ export async function runExportCommand(config: Readonly<Config>, args: string[])
   const store = await openStore(config, url)
   try {
     const result = await exportToFile(store, out, { chunkSize: intOption(values, 'chunk-size', 500, 1, 100_000) })
-    process.stderr.write(`export: ${result.rows} rows from ${redactUrl(url)} to ${out === '-' ? 'stdout' : out} (sha256 ${result.sha256})\n`)
+    process.stderr.write(`export: ${result.rows} rows and ${result.registrations} tool registrations from ${redactUrl(url)} to ` +
+      `${out === '-' ? 'stdout' : out} (sha256 ${result.sha256})\n`)
     return 0
   } finally {
     await store.close()
@@ -67,7 +68,8 @@ export async function runImportCommand(config: Readonly<Config>, args: string[])
     const skipInvalid = values['skip-invalid'] === true
     const report = await importFromFile(store, file, { skipInvalid })
     const refused = report.rejected.length > 0 && !skipInvalid ? ' — nothing written (pass --skip-invalid to import the valid lines)' : ''
-    console.log(`import: ${report.rows} lines into ${redactUrl(url)}: ${report.applied} applied, ${report.stale} already current, ${report.rejected.length} rejected${refused}`)
+    console.log(`import: ${report.rows} rows into ${redactUrl(url)}: ${report.applied} applied, ${report.stale} already current, ` +
+      `${report.rejected.length} rejected${refused}; ${report.registrations} tool registrations written`)
     for (const r of report.rejected.slice(0, 100)) console.log(`  line ${r.line}: ${r.problems.join('; ')}`)
     return report.exitCode
   } catch (err) {

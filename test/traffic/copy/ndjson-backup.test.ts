@@ -41,7 +41,7 @@ t.test('round trip in memory, idempotent re-import, full entries equal', async (
   const text = await readFile(file, 'utf8')
   const lines = text.trimEnd().split('\n')
   t.equal(lines.length, 45)
-  t.same(JSON.parse(lines.at(-1)!), { trailer: { format: 'mcp-memory-ndjson', version: 1, rows: 44, sha256: exported.sha256 } })
+  t.same(JSON.parse(lines.at(-1)!), { trailer: { format: 'mcp-memory-ndjson', version: 2, rows: 44, registrations: 0, sha256: exported.sha256 } })
   t.equal(createHash('sha256').update(text.slice(0, text.length - lines.at(-1)!.length - 1)).digest('hex'), exported.sha256)
 
   const target = createInMemoryStore()
@@ -50,6 +50,47 @@ t.test('round trip in memory, idempotent re-import, full entries equal', async (
   t.same(await scanAll(target), await scanAll(source), 'every field equal, access stats included')
   const second = await importFromFile(target, file)
   t.same({ applied: second.applied, stale: second.stale }, { applied: 0, stale: 44 }, 'importing twice is harmless')
+})
+
+t.test('tool registrations travel with the backup; version 1 files still import', async (t) => {
+  const dir = await tempDir(t)
+  const source = createInMemoryStore()
+  await seed(source, { 'tool-a': 3 })
+  const at = new Date('2026-11-01T00:00:00Z')
+  const registration = {
+    tool: 'tool-a', displayName: 'Tool A', maxTokens: 9_000, overBudget: 'evict' as const, evictionOrder: 'lfu' as const,
+    defaultTtlSeconds: 600, readers: ['tool-b'], version: 1, createdAt: at, updatedAt: at,
+  }
+  await source.putTool(registration)
+  await source.putTool({ ...registration, tool: 'tool-z', readers: [] })
+  const file = join(dir, 'with-tools.ndjson')
+  t.match(await exportToFile(source, file), { rows: 3, registrations: 2 })
+  const lines = (await readFile(file, 'utf8')).trimEnd().split('\n')
+  t.same(lines.slice(0, 2).map((l) => JSON.parse(l).registration.tool), ['tool-a', 'tool-z'], 'registrations first, by tool')
+
+  const target = createInMemoryStore()
+  const report = await importFromFile(target, file)
+  t.match(report, { rows: 3, registrations: 2, applied: 3, exitCode: 0 })
+  t.match(await target.getTool('tool-a'), { maxTokens: 9_000, evictionOrder: 'lfu', readers: ['tool-b'], defaultTtlSeconds: 600 })
+  t.equal((await importFromFile(target, file)).registrations, 0, 'a registration already current is not written again')
+
+  const newer = { ...registration, maxTokens: 1, updatedAt: new Date('2026-11-20T00:00:00Z') }
+  await target.putTool(newer)
+  await importFromFile(target, file)
+  t.match(await target.getTool('tool-a'), { maxTokens: 1 }, 'a newer registration in the target is kept')
+
+  const tampered = [JSON.stringify({ registration: { ...JSON.parse(lines[0]!).registration, overBudget: 'shrug' } }), ...lines.slice(1, -1)]
+  const body = tampered.map((l) => l + '\n').join('')
+  const sha256 = createHash('sha256').update(body).digest('hex')
+  const bad = body + JSON.stringify({ trailer: { format: 'mcp-memory-ndjson', version: 2, rows: 3, registrations: 2, sha256 } }) + '\n'
+  const untouched = createInMemoryStore()
+  const refused = await importNdjson(untouched, Buffer.from(bad))
+  t.same([refused.exitCode, refused.rejected.map((r) => r.line)], [1, [1]], 'an invalid registration line is named')
+  t.match(refused.rejected[0]?.problems.join(), /registration\.overBudget/)
+  t.same(await untouched.listTools(), [], 'nothing written')
+
+  const v1 = backup([JSON.stringify({ ...JSON.parse(lines[2]!) })])
+  t.match(await importNdjson(createInMemoryStore(), Buffer.from(v1)), { rows: 1, registrations: 0, applied: 1, exitCode: 0 }, 'a version 1 file imports')
 })
 
 t.test('damaged files are refused whole, nothing written', async (t) => {
