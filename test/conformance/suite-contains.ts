@@ -4,17 +4,11 @@
  * fold as the backend's locale does. Contents stay below 4 096 characters except where a test says
  * otherwise, so the compressed runs of the suite (which match on `content_head`) see whole contents.
  */
-import type { MemoryEntry } from '../../src/domain/memory/memory-entry.js'
-import type { EntryFilter, MemoryStore } from '../../src/storage/memory-store.js'
+import type { EntryFilter } from '../../src/storage/memory-store.js'
 import { makeEntry } from '../helpers/entries.js'
-import { ids, newestFirst, ownAccess, toolsFilter, type StoreTest } from './suite-kit.js'
+import { createAll, ids, newestFirst, ownAccess, sorted, type StoreTest, toolsFilter } from './suite-kit.js'
 
-async function createAll(store: MemoryStore, entries: MemoryEntry[]): Promise<MemoryEntry[]> {
-  for (const entry of entries) await store.create(entry, { dedupe: false })
-  return entries
-}
 
-const sorted = (list: string[]) => [...list].sort()
 
 export function containsTests(test: StoreTest): void {
   test('contains: a case-insensitive literal substring, inside words and across lines', async ({ t, store, tool }) => {

@@ -137,3 +137,14 @@ export function newestFirst(list: string[]): string[] {
 export function asCreated(entry: MemoryEntry): MemoryEntry {
   return { ...entry, version: 1 }
 }
+
+/** Create `entries` (no dedupe) one after another, so their ids keep creation order; returns them. */
+export async function createAll(store: MemoryStore, entries: MemoryEntry[]): Promise<MemoryEntry[]> {
+  for (const entry of entries) await store.create(entry, { dedupe: false })
+  return entries
+}
+
+/** A sorted copy (for comparing id sets whatever the order). */
+export function sorted(list: string[]): string[] {
+  return [...list].sort()
+}

@@ -1,13 +1,8 @@
 /** Conformance: query (filters, access, keyset pagination newest first, cursors). */
-import type { MemoryEntry } from '../../src/domain/memory/memory-entry.js'
 import type { EntryFilter, MemoryStore } from '../../src/storage/memory-store.js'
 import { makeEntry } from '../helpers/entries.js'
-import { expectAppError, ids, newestFirst, ownAccess, toolsFilter, type StoreTest } from './suite-kit.js'
+import { createAll, expectAppError, ids, newestFirst, ownAccess, type StoreTest, toolsFilter } from './suite-kit.js'
 
-async function createAll(store: MemoryStore, entries: MemoryEntry[]): Promise<MemoryEntry[]> {
-  for (const entry of entries) await store.create(entry, { dedupe: false })
-  return entries
-}
 
 /** Every page of `filter`, following cursors; `between` runs after each page. */
 async function allPages(store: MemoryStore, filter: EntryFilter, limit: number, between?: () => Promise<void>) {

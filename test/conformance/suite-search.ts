@@ -3,22 +3,16 @@
  * differ per backend (ts_rank_cd / word similarity in SQL, an approximation in memory). Test words
  * are chosen so that Postgres' English stemming and the in-memory normalisation agree.
  */
-import type { MemoryEntry } from '../../src/domain/memory/memory-entry.js'
 import type { EntryFilter, MemoryStore, SearchMode } from '../../src/storage/memory-store.js'
 import { makeEntry } from '../helpers/entries.js'
-import { asCreated, ids, newestFirst, ownAccess, toolsFilter, type StoreTest } from './suite-kit.js'
+import { asCreated, createAll, ids, newestFirst, ownAccess, sorted, type StoreTest, toolsFilter } from './suite-kit.js'
 
-async function createAll(store: MemoryStore, entries: MemoryEntry[]): Promise<MemoryEntry[]> {
-  for (const entry of entries) await store.create(entry, { dedupe: false })
-  return entries
-}
 
 function searcher(store: MemoryStore, filter: EntryFilter) {
   return async (text: string, mode: SearchMode, limit = 100, extra: Partial<EntryFilter> = {}) =>
     store.search({ text, mode, filter: { ...filter, ...extra }, limit })
 }
 
-const sorted = (list: string[]) => [...list].sort()
 
 export function searchTests(test: StoreTest): void {
   test('fulltext finds entries containing every query word, case-insensitively', async ({ t, store, tool }) => {

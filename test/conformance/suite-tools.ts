@@ -7,9 +7,8 @@ import { isAppError } from '../../src/errors/app-error.js'
 import { newId } from '../../src/domain/memory/ids.js'
 import type { MemoryEntry } from '../../src/domain/memory/memory-entry.js'
 import type { CrossToolRead, ToolRecord } from '../../src/domain/tools/tool-record.js'
-import type { MemoryStore } from '../../src/storage/memory-store.js'
 import { makeEntry } from '../helpers/entries.js'
-import { ids, ownAccess, toolsFilter, type StoreTest, type TestClock } from './suite-kit.js'
+import { createAll, ids, ownAccess, type StoreTest, type TestClock, toolsFilter } from './suite-kit.js'
 
 /** A registration of `tool` with times from the test clock (whole ms, as every backend keeps them). */
 function toolRecord(clock: TestClock, tool: string, extra: Partial<ToolRecord> = {}): ToolRecord {
@@ -28,10 +27,6 @@ async function currentVersionOf(promise: Promise<unknown>): Promise<unknown> {
   )
 }
 
-async function createAll(store: MemoryStore, entries: MemoryEntry[]): Promise<MemoryEntry[]> {
-  for (const entry of entries) await store.create(entry, { dedupe: false })
-  return entries
-}
 
 /** Ids sorted most important first, ties newest first (id descending). */
 function byImportance(entries: MemoryEntry[]): string[] {

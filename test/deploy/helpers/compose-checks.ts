@@ -14,8 +14,6 @@ export const OBSERVABILITY = ['prometheus', 'grafana'] as const
 export interface ComposeContext {
   /** Does a repository-relative path exist? */
   exists(path: string): boolean
-  /** Bind-mount sources created by other work: accepted when absent, but must be these paths. */
-  pending: ReadonlySet<string>
   /** The Dockerfile runtime stage's ENV (the base of every app container's environment). */
   imageEnv: Record<string, string>
 }
@@ -163,7 +161,7 @@ function volumeProblems(doc: unknown, ctx: ComposeContext): string[] {
       const source = String(isObj(v) ? v.source : String(v).split(':')[0])
       if (/^[./~]/.test(source)) {
         const rel = source.replace(/^\.\//, '')
-        if (!ctx.exists(rel) && !ctx.pending.has(rel)) problems.push(`compose: ${name} bind-mounts ${source}, which is not in the repository`)
+        if (!ctx.exists(rel)) problems.push(`compose: ${name} bind-mounts ${source}, which is not in the repository`)
       } else {
         used.add(source)
         if (!declared.has(source)) problems.push(`compose: ${name} uses volume ${source}, which is not declared under volumes:`)
