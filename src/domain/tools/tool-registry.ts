@@ -41,6 +41,8 @@ export interface ToolRegistryOptions {
 
 export class ToolRegistry {
   private snapshot = new Map<string, ToolRecord>()
+  /** reader → tools granting it, derived from the snapshot on first use after each change (every read asks). */
+  private grants: Map<string, string[]> | null = null
   private loadedAt = -Infinity
   private inflight: Promise<void> | null = null
 
@@ -63,7 +65,7 @@ export class ToolRegistry {
     const { record, created } = await this.store.registerTool({
       tool, displayName: tool, ...this.options.defaults, readers: [], version: 1, createdAt: at, updatedAt: at,
     })
-    this.snapshot.set(tool, record)
+    this.remember(record)
     if (created) this.options.onRegistered?.(record)
     return record
   }
@@ -96,16 +98,20 @@ export class ToolRegistry {
       readers: [...new Set(settings.readers)].sort(),
       version: 0, createdAt: at, updatedAt: at,
     }, options)
-    this.snapshot.set(tool, record)
+    this.remember(record)
     return record
   }
 
   /** Tools whose registration lists `reader` among its readers. */
-  async grantsTo(reader: string): Promise<string[]> {
+  async grantsTo(reader: string): Promise<readonly string[]> {
     await this.fresh()
-    const owners: string[] = []
-    for (const record of this.snapshot.values()) if (record.readers.includes(reader)) owners.push(record.tool)
-    return owners
+    if (this.grants === null) {
+      this.grants = new Map()
+      for (const record of this.snapshot.values()) {
+        for (const r of record.readers) this.grants.set(r, [...(this.grants.get(r) ?? []), record.tool])
+      }
+    }
+    return this.grants.get(reader) ?? []
   }
 
   /** Registrations with a token budget (for the utilization gauge). */
@@ -117,6 +123,11 @@ export class ToolRegistry {
   /** Forget the snapshot (tests, and after restoring a backup). */
   invalidate(): void {
     this.loadedAt = -Infinity
+  }
+
+  private remember(record: ToolRecord): void {
+    this.snapshot.set(record.tool, record)
+    this.grants = null
   }
 
   private async fresh(): Promise<void> {
@@ -131,6 +142,7 @@ export class ToolRegistry {
     try {
       const records = await this.store.listTools()
       this.snapshot = new Map(records.map((r) => [r.tool, r]))
+      this.grants = null
       this.loadedAt = this.options.now()
     } catch (err) {
       // Serve the last snapshot; without one, the caller's request fails like any store call.
