@@ -6,7 +6,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
 import type { ContextService } from '../domain/context/context-service.js'
 import type { Caller } from '../domain/memory/caller.js'
-import { toWire } from '../http/v2/codec.js'
+import { toContextWire } from '../http/v2/codec.js'
 import { ContextBodySchema } from '../http/v2/tools.schemas.js'
 import { MemoryEntryWireSchema } from '../http/v2/v2.schemas.js'
 import { registerTool, structuredResult, type ErrorReporter } from './tool-results.js'
@@ -30,11 +30,6 @@ export function registerContextTool(server: McpServer, context: ContextService, 
     output: Output,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   }, ContextBodySchema, onError, async (input) => {
-    const b = input as z.output<typeof ContextBodySchema>
-    const answer = await context.pack(caller, {
-      query: b.query, tools: b.tools, types: b.types, tags: b.tags, maxTokens: b.maxTokens,
-      strategy: b.strategy, weights: b.weights, halfLifeHours: b.halfLifeHours,
-    })
-    return structuredResult({ ...answer, items: answer.items.map((i) => ({ entry: toWire(i.entry), score: i.score, tokens: i.tokens })) })
+    return structuredResult(toContextWire(await context.pack(caller, input as z.output<typeof ContextBodySchema>)))
   })
 }

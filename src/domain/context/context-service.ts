@@ -8,6 +8,7 @@
  * outside the candidate set are not considered: on a tool larger than `maxCandidates`, an entry
  * that is neither among the most important, nor the newest, nor the best matches is not chosen.
  */
+import { AppError } from '../../errors/app-error.js'
 import type { MemoryStore } from '../../storage/memory-store.js'
 import type { Caller } from '../memory/caller.js'
 import type { MemoryManager } from '../memory/memory-manager.js'
@@ -71,6 +72,12 @@ export class ContextService {
     for (const entry of [...important, ...recent]) if (!candidates.has(entry.id)) candidates.set(entry.id, { entry, relevance: 0 })
 
     const weights = { ...STRATEGY_WEIGHTS[request.strategy], ...definedOnly(request.weights ?? {}) }
+    // Presets are all above 0, so only three explicit zeros leave nothing to score by.
+    if (weights.relevance === 0 && weights.importance === 0 && weights.recency === 0) {
+      throw new AppError('validation_failed', 'at least one weight must be above 0', {
+        errors: [{ pointer: '/body/weights', message: 'all weights are 0' }],
+      })
+    }
     const packed = packContext([...candidates.values()], {
       maxTokens: request.maxTokens,
       weights,

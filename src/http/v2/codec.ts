@@ -1,4 +1,5 @@
 /** Domain entry → /v2 wire JSON (RFC 3339 timestamps), and conditional-request headers → preconditions. */
+import type { ContextAnswer } from '../../domain/context/context-service.js'
 import type { MemoryEntry } from '../../domain/memory/memory-entry.js'
 import { identityTag, versionTag, type EntityTag, type Precondition } from '../../domain/memory/precondition.js'
 import { AppError } from '../../errors/app-error.js'
@@ -24,6 +25,11 @@ export function toWire(entry: MemoryEntry): WireEntry {
 export function toWrittenWire(outcome: { entry: MemoryEntry; evicted: string[] }): WireEntry & { evicted?: string[] } {
   const wire = toWire(outcome.entry)
   return outcome.evicted.length > 0 ? { ...wire, evicted: outcome.evicted } : wire
+}
+
+/** A context answer on the wire: its entries in wire form. */
+export function toContextWire(answer: ContextAnswer) {
+  return { ...answer, items: answer.items.map((i) => ({ entry: toWire(i.entry), score: i.score, tokens: i.tokens })) }
 }
 
 export { identityTag, versionTag }
